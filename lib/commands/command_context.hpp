@@ -1,0 +1,56 @@
+#pragma once
+// What a handler sees: its arguments, the client, the server, and the reply
+// writer of the connection. A handler runs either on the strand of the shard
+// that owns its key(s) or with the gates of all its shards held, so it may
+// touch those shards' databases directly (ctx.db(key)); it must not suspend.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "resp/reply_writer.hpp"
+#include "server/client_state.hpp"
+#include "server/server_context.hpp"
+#include "store/database.hpp"
+
+namespace shrike::commands {
+
+struct command_row;
+
+// Hooks into the session for the few commands that act on the connection.
+class session_hooks {
+ public:
+  virtual ~session_hooks() = default;
+  virtual void close_after_reply() = 0;
+  virtual void reset_connection() = 0;  // RESET
+};
+
+struct command_context {
+  server::server_context& srv;
+  server::client_state& client;
+  resp::reply_writer& out;
+  std::span<const std::string_view> argv;
+  std::int64_t now_ms;
+  const command_row* row = nullptr;
+  session_hooks* session = nullptr;
+
+  std::size_t argc() const { return argv.size(); }
+  std::string_view arg(std::size_t i) const { return argv[i]; }
+
+  // The database of the client's selected db in the shard that owns `key`.
+  store::database& db(std::string_view key) { return srv.shards().db_for(key, client.db); }
+};
+
+// Redis's shared error texts (server.c createSharedObjects).
+namespace errors {
+inline constexpr std::string_view wrong_type = "-WRONGTYPE Operation against a key holding the wrong kind of value";
+inline constexpr std::string_view syntax = "syntax error";
+inline constexpr std::string_view not_integer = "value is not an integer or out of range";
+inline constexpr std::string_view not_float = "value is not a valid float";
+inline constexpr std::string_view no_such_key = "no such key";
+inline constexpr std::string_view db_out_of_range = "DB index is out of range";
+inline constexpr std::string_view overflow = "increment or decrement would overflow";
+inline constexpr std::string_view out_of_range_offset = "offset is out of range";
+}  // namespace errors
+
+}  // namespace shrike::commands

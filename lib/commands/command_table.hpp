@@ -1,0 +1,89 @@
+#pragma once
+// THE command table: every command the server implements, looked up by name.
+//
+// A row joins Redis's metadata for the command (arity, flags, key specs, docs:
+// command_metadata, generated from Redis 7.0's command specs) with our handler
+// and how the dispatcher must run it. The same rows drive dispatch, arity
+// errors, COMMAND's replies (implemented commands only), key -> shard routing,
+// and (later) propagation and ACL checks. A name without a row gets Redis's
+// unknown-command error.
+#include <boost/asio/awaitable.hpp>
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "commands/command_metadata.hpp"
+
+namespace shrike::commands {
+
+struct command_context;
+
+// How the dispatcher runs a command.
+enum class exec_kind : std::uint8_t {
+  keyed,       // touches the keys at its key positions: run on their shards (gated when several)
+  local,       // touches no keyspace data: runs wherever the batch runs
+  all_shards,  // keyspace-wide (FLUSHALL, DBSIZE, KEYS...): every shard gated
+  session,     // runs as a coroutine of the session (may suspend: DEBUG SLEEP, SHUTDOWN, ...)
+};
+
+using sync_handler = void (*)(command_context&);
+using async_handler = boost::asio::awaitable<void> (*)(command_context&);
+// Picks the shard of a command whose shard is not a key's (SCAN: from the cursor).
+using route_handler = std::size_t (*)(command_context&);
+
+// Per-command call counters (INFO commandstats).
+struct command_stat {
+  std::atomic<std::uint64_t> calls{0};
+  std::atomic<std::uint64_t> usec{0};
+  std::atomic<std::uint64_t> rejected_calls{0};
+  std::atomic<std::uint64_t> failed_calls{0};
+  void reset() { calls = 0; usec = 0; rejected_calls = 0; failed_calls = 0; }
+};
+
+struct command_row {
+  const command_info* info = nullptr;
+  exec_kind kind = exec_kind::keyed;
+  sync_handler run = nullptr;
+  async_handler run_async = nullptr;
+  route_handler route = nullptr;
+  // Container commands (CONFIG, CLIENT, OBJECT...): rows of the subcommands.
+  std::unordered_map<std::string, command_row> subcommands;
+  bool is_container() const { return !subcommands.empty(); }
+  bool simple_key_range = false;  // keys follow (first,last,step) exactly: no spec walk needed
+  mutable command_stat stat;
+};
+
+class command_table {
+ public:
+  static command_table& instance();
+
+  // Registration (at startup, single-threaded). `name` is "get" or "config|get".
+  void add(std::string_view name, exec_kind kind, sync_handler handler, route_handler route = nullptr);
+  void add_async(std::string_view name, async_handler handler);
+
+  // Lookup as Redis's lookupCommand: the subcommand row when argv[0] is a
+  // container and argv has a second word; the container row itself when not.
+  // On failure returns nullptr and sets `error` to Redis's text.
+  const command_row* lookup(std::span<const std::string_view> argv, std::string& error) const;
+  const command_row* find(std::string_view name) const;
+
+  // Implemented top-level commands, for COMMAND COUNT/LIST/INFO/DOCS.
+  std::vector<const command_row*> rows() const;
+  bool implemented(const command_info& info) const;
+
+  // Key positions of a call (argv indexes).
+  static void key_positions(const command_row& row, std::span<const std::string_view> argv, std::vector<int>& out);
+
+ private:
+  command_row& row_for(std::string_view name);
+  std::unordered_map<std::string, command_row> rows_;
+};
+
+// Registers every family's handlers into the table (idempotent).
+void register_all_commands();
+
+}  // namespace shrike::commands

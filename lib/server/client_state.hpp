@@ -1,0 +1,49 @@
+#pragma once
+// Per-connection state that commands read and change (SELECT, HELLO, CLIENT
+// SETNAME, AUTH...). Owned by its session; commands touch it while the
+// session's coroutine waits for them, so no lock is needed for the session's
+// own fields. Fields other clients read (CLIENT LIST, CLIENT KILL) are atomics
+// or sit behind `info_mutex`.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+
+namespace shrike::server {
+
+enum class reply_mode : std::uint8_t { on, off, skip_next, skip_this };
+
+struct client_state {
+  std::uint64_t id = 0;
+  std::size_t db = 0;
+  int resp = 2;
+  bool authenticated = false;
+  reply_mode replies = reply_mode::on;
+  bool close_after_reply = false;
+  bool no_evict = false;
+  bool no_touch = false;
+
+  std::string addr;   // "ip:port" of the peer
+  std::string laddr;  // "ip:port" of our end
+  int fd = -1;
+  std::int64_t created_ms = 0;
+
+  // Read by other clients.
+  mutable std::mutex info_mutex;
+  std::string name;      // CLIENT SETNAME
+  std::string lib_name;  // CLIENT SETINFO LIB-NAME
+  std::string lib_ver;   // CLIENT SETINFO LIB-VER
+  std::string last_command = "NULL";
+  std::atomic<std::int64_t> last_interaction_ms{0};
+  std::atomic<std::size_t> db_shown{0};
+  std::atomic<std::size_t> query_buffer{0};
+  std::atomic<std::size_t> output_buffer{0};
+  std::atomic<bool> kill_requested{false};
+
+  // Closes the connection from any thread (CLIENT KILL, timeout, shutdown):
+  // posts the close to the session's strand. Set once when the session starts.
+  std::function<void()> kill;
+};
+
+}  // namespace shrike::server

@@ -1,0 +1,99 @@
+#include "server/server_context.hpp"
+
+#include <random>
+
+#include "util/clock.hpp"
+
+namespace shrike::server {
+
+void server_stats::reset() {
+  total_connections = 0;
+  rejected_connections = 0;
+  total_commands = 0;
+  net_input_bytes = 0;
+  net_output_bytes = 0;
+  expired_keys = 0;
+  keyspace_hits = 0;
+  keyspace_misses = 0;
+  error_replies = 0;
+  unexpected_error_replies = 0;
+}
+
+namespace {
+std::string random_hex(std::size_t n) {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
+  static const char* digits = "0123456789abcdef";
+  std::string s(n, '0');
+  for (auto& c : s) c = digits[rng() & 15];
+  return s;
+}
+}  // namespace
+
+server_context::server_context(boost::asio::io_context& io, config_store& config, std::size_t threads,
+                               std::size_t shards)
+    : io_(io),
+      config_(config),
+      threads_(threads),
+      shards_(io, shards, static_cast<std::size_t>(config.get_int("databases"))),
+      run_id_(random_hex(40)),
+      start_ms_(util::now_ms()) {
+  lastsave_s = start_ms_ / 1000;
+}
+
+void server_context::register_client(std::shared_ptr<client_state> c) {
+  std::lock_guard lock(clients_mutex_);
+  clients_[c->id] = std::move(c);
+}
+
+void server_context::unregister_client(std::uint64_t id) {
+  std::lock_guard lock(clients_mutex_);
+  clients_.erase(id);
+}
+
+std::vector<std::shared_ptr<client_state>> server_context::clients() const {
+  std::lock_guard lock(clients_mutex_);
+  std::vector<std::shared_ptr<client_state>> out;
+  out.reserve(clients_.size());
+  for (auto& [id, c] : clients_) out.push_back(c);
+  return out;
+}
+
+std::size_t server_context::client_count() const {
+  std::lock_guard lock(clients_mutex_);
+  return clients_.size();
+}
+
+void server_context::slowlog_push(slowlog_entry e) {
+  std::lock_guard lock(slowlog_mutex_);
+  slowlog_.push_front(std::move(e));
+  while (slowlog_.size() > static_cast<std::size_t>(std::max<std::int64_t>(0, slowlog_max_len.load())))
+    slowlog_.pop_back();
+}
+
+std::vector<slowlog_entry> server_context::slowlog_get(std::size_t count) const {
+  std::lock_guard lock(slowlog_mutex_);
+  std::vector<slowlog_entry> out;
+  for (std::size_t i = 0; i < slowlog_.size() && i < count; ++i) out.push_back(slowlog_[i]);
+  return out;
+}
+
+std::size_t server_context::slowlog_len() const {
+  std::lock_guard lock(slowlog_mutex_);
+  return slowlog_.size();
+}
+
+void server_context::slowlog_reset() {
+  std::lock_guard lock(slowlog_mutex_);
+  slowlog_.clear();
+}
+
+std::string server_context::requirepass() const { return config_.get_one("requirepass").value_or(""); }
+
+void server_context::request_shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    if (shutdown_fn_) shutdown_fn_();
+  });
+}
+
+}  // namespace shrike::server

@@ -1,0 +1,109 @@
+#pragma once
+// State shared by all sessions: configuration, the shard set, statistics,
+// the client registry. Everything here is safe to use from any pool thread.
+#include <boost/asio/io_context.hpp>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "server/client_state.hpp"
+#include "server/config_store.hpp"
+#include "store/shard_set.hpp"
+
+namespace shrike::server {
+
+struct server_stats {
+  std::atomic<std::uint64_t> total_connections{0};
+  std::atomic<std::uint64_t> rejected_connections{0};
+  std::atomic<std::uint64_t> total_commands{0};
+  std::atomic<std::uint64_t> net_input_bytes{0};
+  std::atomic<std::uint64_t> net_output_bytes{0};
+  std::atomic<std::uint64_t> expired_keys{0};
+  std::atomic<std::uint64_t> keyspace_hits{0};
+  std::atomic<std::uint64_t> keyspace_misses{0};
+  std::atomic<std::uint64_t> error_replies{0};
+  std::atomic<std::uint64_t> unexpected_error_replies{0};
+  void reset();
+};
+
+struct slowlog_entry {
+  std::uint64_t id;
+  std::int64_t time_s;
+  std::int64_t duration_us;
+  std::vector<std::string> argv;
+  std::string addr;
+  std::string name;
+};
+
+class server_context {
+ public:
+  server_context(boost::asio::io_context& io, config_store& config, std::size_t threads, std::size_t shards);
+
+  boost::asio::io_context& io() { return io_; }
+  config_store& config() { return config_; }
+  store::shard_set& shards() { return shards_; }
+  server_stats& stats() { return stats_; }
+  std::size_t threads() const { return threads_; }
+  std::size_t databases() const { return shards_.database_count(); }
+
+  const std::string& run_id() const { return run_id_; }
+  std::int64_t start_time_ms() const { return start_ms_; }
+  int port() const { return port_.load(); }
+  void set_port(int p) { port_ = p; }
+
+  // Client registry.
+  std::uint64_t next_client_id() { return ++last_client_id_; }
+  void register_client(std::shared_ptr<client_state> c);
+  void unregister_client(std::uint64_t id);
+  std::vector<std::shared_ptr<client_state>> clients() const;
+  std::size_t client_count() const;
+
+  // SLOWLOG
+  void slowlog_push(slowlog_entry e);
+  std::vector<slowlog_entry> slowlog_get(std::size_t count) const;
+  std::size_t slowlog_len() const;
+  void slowlog_reset();
+  std::uint64_t next_slowlog_id() { return slowlog_id_++; }
+
+  std::atomic<std::int64_t> lastsave_s{0};
+
+  // Hot configuration values, refreshed by config_store change callbacks.
+  std::atomic<std::int64_t> slowlog_slower_than_us{10000};
+  std::atomic<std::int64_t> slowlog_max_len{128};
+  std::atomic<std::int64_t> max_clients{10000};
+  std::atomic<std::int64_t> idle_timeout_s{0};
+  std::string requirepass() const;
+
+  // Shutdown request (SHUTDOWN, signals): set once; the server stops.
+  void request_shutdown();
+  void on_shutdown(std::function<void()> fn) { shutdown_fn_ = std::move(fn); }
+
+ private:
+  boost::asio::io_context& io_;
+  config_store& config_;
+  std::size_t threads_;
+  store::shard_set shards_;
+  server_stats stats_;
+  std::string run_id_;
+  std::int64_t start_ms_;
+  std::atomic<int> port_{0};
+
+  std::atomic<std::uint64_t> last_client_id_{0};
+  mutable std::mutex clients_mutex_;
+  std::map<std::uint64_t, std::shared_ptr<client_state>> clients_;
+
+  mutable std::mutex slowlog_mutex_;
+  std::deque<slowlog_entry> slowlog_;
+  std::atomic<std::uint64_t> slowlog_id_{0};
+
+  std::function<void()> shutdown_fn_;
+  std::once_flag shutdown_once_;
+};
+
+}  // namespace shrike::server

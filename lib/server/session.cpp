@@ -1,0 +1,339 @@
+#include "server/session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <algorithm>
+#include <chrono>
+
+#include "commands/command_table.hpp"
+#include "util/clock.hpp"
+#include "util/log.hpp"
+
+namespace shrike::server {
+
+namespace asio = boost::asio;
+using commands::command_row;
+using commands::exec_kind;
+
+namespace {
+constexpr std::size_t initial_read_size = 16 * 1024;
+constexpr std::size_t query_buffer_limit = 1024ull * 1024 * 1024;  // client-query-buffer-limit
+constexpr std::size_t max_batch = 1024;  // requests parsed before replies are flushed
+
+std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
+  auto addr = ep.address();
+  if (addr.is_v4()) return addr.to_string() + ":" + std::to_string(ep.port());
+  return addr.to_string() + ":" + std::to_string(ep.port());
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+}  // namespace
+
+struct session::planned {
+  resp::request req;
+  const command_row* row = nullptr;
+  std::string error;
+  enum class place_t { here, shard, gated, async } place = place_t::here;
+  std::size_t shard = 0;
+  std::vector<std::size_t> shards;
+};
+
+session::session(server_context& srv, asio::ip::tcp::socket socket)
+    : srv_(srv), socket_(std::move(socket)), client_(std::make_shared<client_state>()) {
+  client_->id = srv_.next_client_id();
+  client_->created_ms = util::now_ms();
+  client_->last_interaction_ms = client_->created_ms;
+  boost::system::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) client_->addr = endpoint_text(remote);
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) client_->laddr = endpoint_text(local);
+  client_->fd = socket_.native_handle();
+  client_->authenticated = srv_.requirepass().empty();
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  in_.resize(initial_read_size);
+}
+
+session::~session() { srv_.unregister_client(client_->id); }
+
+void session::reset_connection() {
+  client_->db = 0;
+  client_->resp = 2;
+  client_->replies = reply_mode::on;
+  client_->no_evict = false;
+  client_->no_touch = false;
+  {
+    std::lock_guard lock(client_->info_mutex);
+    client_->name.clear();
+  }
+  client_->authenticated = srv_.requirepass().empty();
+}
+
+asio::awaitable<void> session::run() {
+  auto self = shared_from_this();
+  {
+    std::weak_ptr<session> weak = self;
+    auto ex = co_await asio::this_coro::executor;
+    client_->kill = [weak, ex] {
+      asio::post(ex, [weak] {
+        if (auto s = weak.lock()) {
+          boost::system::error_code ec;
+          s->socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+          s->socket_.close(ec);
+        }
+      });
+    };
+  }
+  srv_.register_client(client_);
+
+  std::vector<planned> batch;
+  try {
+    while (!close_) {
+      if (!co_await read_more()) break;
+      // Parse and execute until the buffer holds no complete request.
+      for (;;) {
+        batch.clear();
+        parse_available(batch);
+        if (batch.empty() && protocol_error_.empty()) break;
+        co_await execute(batch);
+        if (!protocol_error_.empty()) {
+          writer_.set_protocol(client_->resp);
+          writer_.error(protocol_error_);
+          close_ = true;
+        }
+        co_await flush();
+        parser_.release_owned();
+        if (close_) break;
+      }
+    }
+  } catch (const boost::system::system_error&) {
+    // The peer went away or the socket was closed by CLIENT KILL / shutdown.
+  }
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+asio::awaitable<bool> session::read_more() {
+  if (in_begin_ == in_end_) {
+    in_begin_ = in_end_ = 0;
+  } else if (in_.size() - in_end_ < initial_read_size / 2 && in_begin_ > 0) {
+    // Move the unconsumed tail (a partial request) to the front. The parser's
+    // resume state is relative to the request start, so this is safe.
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  if (in_.size() - in_end_ < initial_read_size / 2) {
+    if (in_.size() >= query_buffer_limit) {
+      util::log_warning("Closing client that reached max query buffer length");
+      co_return false;
+    }
+    in_.resize(in_.size() * 2);
+  }
+  boost::system::error_code ec;
+  std::size_t n = co_await socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (ec || n == 0) co_return false;
+  in_end_ += n;
+  srv_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  client_->last_interaction_ms.store(util::now_ms(), std::memory_order_relaxed);
+  client_->query_buffer.store(in_end_ - in_begin_, std::memory_order_relaxed);
+  co_return true;
+}
+
+void session::parse_available(std::vector<planned>& batch) {
+  auto& table = commands::command_table::instance();
+  auto& shards = srv_.shards();
+  std::vector<int> positions;
+  while (in_begin_ < in_end_ && batch.size() < max_batch) {
+    planned p;
+    std::size_t consumed = 0;
+    auto st = parser_.parse(std::string_view(in_.data() + in_begin_, in_end_ - in_begin_), p.req, consumed);
+    if (st == resp::request_parser::status::need_more) break;
+    if (st == resp::request_parser::status::error) {
+      protocol_error_ = parser_.error_text();
+      in_begin_ = in_end_;
+      break;
+    }
+    in_begin_ += consumed;
+    auto& argv = p.req.argv;
+    if (argv.empty()) continue;
+    // Redis drops a connection that looks like an HTTP request (cross-protocol attack).
+    if (iequals(argv[0], "host:") || iequals(argv[0], "post")) {
+      util::log_warning("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. Connection aborted.");
+      close_ = true;
+      in_begin_ = in_end_;
+      break;
+    }
+    p.row = table.lookup(argv, p.error);
+    if (p.row && !client_->authenticated && !(p.row->info->flags & commands::flag_no_auth)) {
+      p.error = "-NOAUTH Authentication required.";
+    }
+    if (p.row && p.error.empty()) {
+      switch (p.row->kind) {
+        case exec_kind::local: break;
+        case exec_kind::session: p.place = planned::place_t::async; break;
+        case exec_kind::all_shards:
+          p.place = planned::place_t::gated;
+          for (std::size_t s = 0; s < shards.size(); ++s) p.shards.push_back(s);
+          if (p.shards.size() == 1) {
+            p.place = planned::place_t::shard;
+            p.shard = 0;
+          }
+          break;
+        case exec_kind::keyed: {
+          if (p.row->route) {
+            p.place = planned::place_t::shard;
+            p.shard = p.row->route(srv_, argv);
+            break;
+          }
+          positions.clear();
+          commands::command_table::key_positions(*p.row, argv, positions);
+          for (int pos : positions) p.shards.push_back(shards.shard_of(argv[static_cast<std::size_t>(pos)]));
+          std::sort(p.shards.begin(), p.shards.end());
+          p.shards.erase(std::unique(p.shards.begin(), p.shards.end()), p.shards.end());
+          if (p.shards.size() == 1) {
+            p.place = planned::place_t::shard;
+            p.shard = p.shards[0];
+          } else if (p.shards.size() > 1) {
+            p.place = planned::place_t::gated;
+          }
+          break;
+        }
+      }
+    }
+    batch.push_back(std::move(p));
+  }
+  client_->query_buffer.store(in_end_ - in_begin_, std::memory_order_relaxed);
+}
+
+asio::awaitable<void> session::execute(std::vector<planned>& batch) {
+  auto& shards = srv_.shards();
+  std::size_t i = 0;
+  while (i < batch.size() && !close_) {
+    planned& p = batch[i];
+    if (p.place == planned::place_t::async) {
+      writer_.set_protocol(client_->resp);
+      commands::command_context ctx{srv_, *client_, writer_, p.req.argv, util::now_ms(), p.row, this};
+      const auto t0 = std::chrono::steady_clock::now();
+      co_await p.row->run_async(ctx);
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+      p.row->stat.calls.fetch_add(1, std::memory_order_relaxed);
+      p.row->stat.usec.fetch_add(static_cast<std::uint64_t>(us), std::memory_order_relaxed);
+      ++i;
+      continue;
+    }
+    if (p.place == planned::place_t::gated) {
+      auto fn = [&] { execute_one(p); };
+      co_await shards.run_gated(std::span<const std::size_t>(p.shards), fn);
+      ++i;
+      continue;
+    }
+    // A run of requests that need no shard or the same single shard: one hop.
+    std::size_t j = i;
+    std::size_t target = SIZE_MAX;
+    while (j < batch.size()) {
+      auto& q = batch[j];
+      if (q.place == planned::place_t::here) {
+        ++j;
+      } else if (q.place == planned::place_t::shard && (target == SIZE_MAX || target == q.shard)) {
+        target = q.shard;
+        ++j;
+      } else {
+        break;
+      }
+    }
+    auto fn = [&, i, j] {
+      for (std::size_t k = i; k < j && !close_; ++k) execute_one(batch[k]);
+    };
+    if (target == SIZE_MAX)
+      fn();
+    else
+      co_await shards.at(target).run(fn);
+    i = j;
+  }
+}
+
+void session::execute_one(planned& p) {
+  if (close_) return;
+  writer_.set_protocol(client_->resp);
+  const std::size_t mark = out_.size();
+  const reply_mode before = client_->replies;
+  if (!p.error.empty()) {
+    writer_.error(p.error);
+    srv_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
+    if (p.row) p.row->stat.rejected_calls.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    commands::command_context ctx{srv_, *client_, writer_, p.req.argv, util::now_ms(), p.row, this};
+    const std::size_t errors_before = writer_.errors_written();
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      p.row->run(ctx);
+    } catch (const std::bad_alloc&) {
+      out_.resize(mark);
+      writer_.error("-OOM command not allowed when used memory > 'maxmemory'.");
+    }
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+    auto& st = p.row->stat;
+    st.calls.fetch_add(1, std::memory_order_relaxed);
+    st.usec.fetch_add(static_cast<std::uint64_t>(us), std::memory_order_relaxed);
+    if (writer_.errors_written() != errors_before) {
+      st.failed_calls.fetch_add(1, std::memory_order_relaxed);
+      srv_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
+    }
+    srv_.stats().total_commands.fetch_add(1, std::memory_order_relaxed);
+    const auto slower_than = srv_.slowlog_slower_than_us.load(std::memory_order_relaxed);
+    if (slower_than >= 0 && us >= slower_than && !(p.row->info->flags & commands::flag_skip_slowlog)) {
+      slowlog_entry e{srv_.next_slowlog_id(), ctx.now_ms / 1000, us, {}, client_->addr, {}};
+      for (std::size_t k = 0; k < p.req.argv.size() && k < 32; ++k) {
+        auto a = p.req.argv[k];
+        if (k == 31 && p.req.argv.size() > 32) {
+          e.argv.push_back("... (" + std::to_string(p.req.argv.size() - 31) + " more arguments)");
+          break;
+        }
+        if (a.size() > 128)
+          e.argv.push_back(std::string(a.substr(0, 128)) + "... (" + std::to_string(a.size() - 128) + " more bytes)");
+        else
+          e.argv.emplace_back(a);
+      }
+      {
+        std::lock_guard lock(client_->info_mutex);
+        e.name = client_->name;
+      }
+      srv_.slowlog_push(std::move(e));
+    }
+    {
+      std::lock_guard lock(client_->info_mutex);
+      client_->last_command = p.row->info->name;
+    }
+  }
+  // CLIENT REPLY OFF / SKIP (the skip applies to the command after SKIP).
+  if ((before == reply_mode::off && client_->replies != reply_mode::on) || before == reply_mode::skip_this) {
+    out_.resize(mark);
+    if (before == reply_mode::skip_this && client_->replies == reply_mode::skip_this) client_->replies = reply_mode::on;
+  }
+  if (client_->replies == reply_mode::skip_next) client_->replies = reply_mode::skip_this;
+}
+
+asio::awaitable<void> session::flush() {
+  if (out_.empty()) co_return;
+  client_->output_buffer.store(out_.size(), std::memory_order_relaxed);
+  co_await asio::async_write(socket_, asio::buffer(out_), asio::use_awaitable);
+  srv_.stats().net_output_bytes.fetch_add(out_.size(), std::memory_order_relaxed);
+  client_->output_buffer.store(0, std::memory_order_relaxed);
+  if (out_.capacity() > 1024 * 1024) {
+    std::string().swap(out_);
+  } else {
+    out_.clear();
+  }
+}
+
+}  // namespace shrike::server

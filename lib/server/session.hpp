@@ -1,0 +1,56 @@
+#pragma once
+// One client connection: a coroutine that reads, parses every complete request
+// in the buffer, executes them as a batch and writes all replies with one
+// write. Consecutive requests that touch one shard (or no shard) run in ONE
+// hop to that shard (see store::shard::run); requests spanning several shards
+// run with those shards' gates held; session-kind commands run here.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands/command_context.hpp"
+#include "resp/reply_writer.hpp"
+#include "resp/request_parser.hpp"
+#include "server/client_state.hpp"
+#include "server/server_context.hpp"
+
+namespace shrike::server {
+
+class session : public std::enable_shared_from_this<session>, public commands::session_hooks {
+ public:
+  session(server_context& srv, boost::asio::ip::tcp::socket socket);
+  ~session() override;
+
+  boost::asio::awaitable<void> run();
+
+  // session_hooks
+  void close_after_reply() override { close_ = true; }
+  void reset_connection() override;
+
+ private:
+  struct planned;  // one parsed request and how to run it
+
+  boost::asio::awaitable<bool> read_more();
+  void parse_available(std::vector<planned>& batch);
+  boost::asio::awaitable<void> execute(std::vector<planned>& batch);
+  void execute_one(planned& p);
+  boost::asio::awaitable<void> flush();
+
+  server_context& srv_;
+  boost::asio::ip::tcp::socket socket_;
+  std::shared_ptr<client_state> client_;
+
+  std::vector<char> in_;
+  std::size_t in_begin_ = 0, in_end_ = 0;
+  resp::request_parser parser_;
+  std::string protocol_error_;  // set when the parser failed: reply, then close
+
+  std::string out_;
+  resp::reply_writer writer_{out_};
+  bool close_ = false;
+  std::vector<std::vector<std::string_view>> argv_pool_;
+};
+
+}  // namespace shrike::server

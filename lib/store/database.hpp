@@ -1,0 +1,88 @@
+#pragma once
+// One logical database (SELECT n) of one shard: the key table plus the index
+// of keys that carry a TTL. Touched only by the owning shard's strand or by a
+// holder of the shard's gate.
+//
+// Every read goes through lookup(), which deletes a key whose TTL has passed
+// (lazy expiry); active_expire() removes keys nobody reads again.
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include "store/entry.hpp"
+#include "store/key_table.hpp"
+
+namespace shrike::store {
+
+class database {
+ public:
+  database() = default;
+  database(database&&) noexcept = default;
+  database& operator=(database&&) noexcept = default;
+
+  std::size_t size() const { return table_.size(); }
+  std::size_t expires_count() const { return expiring_.size(); }
+
+  // Lazily expiring lookup; nullptr when absent or expired.
+  entry* lookup(std::string_view key, std::int64_t now_ms);
+  // Lookup that refreshes the access time (what commands use).
+  entry* touch(std::string_view key, std::int64_t now_ms);
+
+  // Creates or replaces the string at `key`. The new key has no TTL unless
+  // `expire_at_ms` >= 0. keep_ttl keeps the TTL of a replaced key.
+  entry* set_string(std::string_view key, std::string_view value, std::int64_t now_ms,
+                    std::int64_t expire_at_ms = -1, bool keep_ttl = false);
+  // Adds a new key holding `obj` (the key must not exist).
+  entry* add_object(std::string_view key, value_type type, value_object* obj, std::int64_t now_ms);
+
+  // Resizes a string value in place when the block allows, otherwise moves it
+  // to a larger block (growing greedily like sds). Returns the entry to use.
+  entry* resize_string(entry* e, std::size_t new_len);
+
+  bool erase(std::string_view key);
+  void erase_entry(entry* e);
+  // Removes without freeing (RENAME/MOVE hand the block to another table).
+  entry* detach(std::string_view key);
+  // Inserts a detached block (key must be absent).
+  void attach(entry* e);
+
+  // TTL management. set_expire may move the block; the returned entry is the one to use.
+  entry* set_expire(entry* e, std::int64_t at_ms);
+  entry* persist(entry* e);
+  static std::int64_t expire_of(const entry* e) { return e->has_expire() ? e->expiry()->at_ms : -1; }
+
+  // Deletes expired keys among the keys with a TTL, sampling as Redis's active
+  // expiry does. Returns the number removed; stops when `max_checks` keys were
+  // examined.
+  std::size_t active_expire(std::int64_t now_ms, std::size_t max_checks, std::mt19937_64& rng,
+                            bool& more_left);
+
+  entry* random_key(std::int64_t now_ms, std::mt19937_64& rng);
+
+  template <class Visit>
+  std::uint64_t scan_step(std::uint64_t cursor, Visit&& visit) const {
+    return table_.scan_step(cursor, std::forward<Visit>(visit));
+  }
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    table_.for_each(std::forward<Visit>(visit));
+  }
+
+  void clear();
+  void swap(database& other) noexcept;
+
+  static bool is_expired(const entry* e, std::int64_t now_ms) {
+    return e->has_expire() && e->expiry()->at_ms <= now_ms;
+  }
+
+ private:
+  void index_expire(entry* e);
+  void unindex_expire(entry* e);
+
+  key_table table_;
+  std::vector<entry*> expiring_;
+};
+
+}  // namespace shrike::store

@@ -1,0 +1,87 @@
+#pragma once
+// Chained hash table of entry blocks (the chain pointer lives in the block).
+//
+// Power-of-two bucket counts and Redis's reverse-binary cursor make SCAN's
+// promise hold: a key present for the whole iteration is returned at least
+// once however often the table grows or shrinks between calls. Resizing is
+// done in one step (no incremental rehash): a shard is single-threaded and the
+// pause for 1M keys is a few milliseconds.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string_view>
+
+#include "store/entry.hpp"
+
+namespace shrike::store {
+
+std::uint64_t hash_key(std::string_view key);
+
+inline std::uint64_t reverse_bits(std::uint64_t v) {
+  v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+  v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
+  return __builtin_bswap64(v);
+}
+
+class key_table {
+ public:
+  key_table() = default;
+  key_table(const key_table&) = delete;
+  key_table& operator=(const key_table&) = delete;
+  key_table(key_table&&) noexcept = default;
+  key_table& operator=(key_table&&) noexcept = default;
+  ~key_table() { clear(); }
+
+  std::size_t size() const { return size_; }
+  std::size_t bucket_count() const { return mask_ ? mask_ + 1 : 0; }
+
+  entry* find(std::string_view key) const;
+  // The key must not be present.
+  void insert(entry* e);
+  // Unlinks and returns the entry (not freed), or nullptr.
+  entry* unlink(std::string_view key);
+  // Puts `now` where `before` was (same key; after a reshape).
+  void relink(entry* before, entry* now);
+
+  // Visits one cursor step (one bucket) and returns the next cursor; 0 = done.
+  template <class Visit>
+  std::uint64_t scan_step(std::uint64_t cursor, Visit&& visit) const;
+
+  entry* random_entry(std::mt19937_64& rng) const;
+
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    for (std::size_t b = 0; b < bucket_count(); ++b)
+      for (entry* e = buckets_[b]; e; e = e->next) visit(e);
+  }
+
+  // Frees every entry.
+  void clear();
+
+ private:
+  entry** bucket_of(std::string_view key) const { return &buckets_[hash_key(key) & mask_]; }
+  void resize(std::size_t buckets);
+  void maybe_shrink();
+
+  std::unique_ptr<entry*[]> buckets_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
+template <class Visit>
+std::uint64_t key_table::scan_step(std::uint64_t v, Visit&& visit) const {
+  if (size_ == 0) return 0;
+  const std::uint64_t m = mask_;
+  for (entry* e = buckets_[v & m]; e; e = e->next) visit(e);
+  // Increment the reversed cursor: the high bits of the bucket index advance
+  // first, so buckets split or merged by a resize are never skipped.
+  v |= ~m;
+  v = reverse_bits(v);
+  ++v;
+  v = reverse_bits(v);
+  return v;
+}
+
+}  // namespace shrike::store
