@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "commands/command_metadata.hpp"
+#include "server/server_context.hpp"
 
 namespace shrike::commands {
 
@@ -33,7 +34,7 @@ enum class exec_kind : std::uint8_t {
 using sync_handler = void (*)(command_context&);
 using async_handler = boost::asio::awaitable<void> (*)(command_context&);
 // Picks the shard of a command whose shard is not a key's (SCAN: from the cursor).
-using route_handler = std::size_t (*)(command_context&);
+using route_handler = std::size_t (*)(server::server_context&, std::span<const std::string_view> argv);
 
 // Per-command call counters (INFO commandstats).
 struct command_stat {
@@ -85,5 +86,9 @@ class command_table {
 
 // Registers every family's handlers into the table (idempotent).
 void register_all_commands();
+void register_connection_commands(command_table& t);
+void register_string_commands(command_table& t);
+void register_key_commands(command_table& t);
+void register_server_commands(command_table& t);
 
 }  // namespace shrike::commands

@@ -12,6 +12,7 @@ std::uint32_t lru_now(std::int64_t now_ms) { return static_cast<std::uint32_t>(n
 entry* database::lookup(std::string_view key, std::int64_t now_ms) {
   entry* e = table_.find(key);
   if (e && is_expired(e, now_ms)) {
+    ++expired_;
     erase_entry(e);
     return nullptr;
   }
@@ -151,6 +152,7 @@ std::size_t database::active_expire(std::int64_t now_ms, std::size_t max_checks,
       entry* e = expiring_[rng() % expiring_.size()];
       ++checked;
       if (e->expiry()->at_ms <= now_ms) {
+        ++expired_;
         erase_entry(e);
         ++removed;
         ++expired_in_sample;
@@ -181,6 +183,7 @@ void database::clear() {
 void database::swap(database& other) noexcept {
   std::swap(table_, other.table_);
   std::swap(expiring_, other.expiring_);
+  std::swap(expired_, other.expired_);
 }
 
 }  // namespace shrike::store

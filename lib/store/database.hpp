@@ -24,6 +24,8 @@ class database {
 
   std::size_t size() const { return table_.size(); }
   std::size_t expires_count() const { return expiring_.size(); }
+  // Keys removed because their TTL passed (INFO expired_keys).
+  std::uint64_t expired_total() const { return expired_; }
 
   // Lazily expiring lookup; nullptr when absent or expired.
   entry* lookup(std::string_view key, std::int64_t now_ms);
@@ -83,6 +85,7 @@ class database {
 
   key_table table_;
   std::vector<entry*> expiring_;
+  std::uint64_t expired_ = 0;
 };
 
 }  // namespace shrike::store

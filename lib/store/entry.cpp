@@ -52,6 +52,32 @@ entry* reshape_entry(entry* e, bool with_expire, std::size_t value_capacity) {
   return n;
 }
 
+entry* rekey_entry(entry* e, std::string_view new_key) {
+  std::size_t payload = e->type == value_type::string ? e->val_len : sizeof(value_object*);
+  entry* n = allocate_entry(new_key, e->type, payload, e->has_expire());
+  n->val_len = e->val_len;
+  n->lru = e->lru;
+  n->encoding = e->encoding;
+  if (e->has_expire()) *n->expiry() = *e->expiry();
+  if (payload) std::memcpy(n->value_data(), e->value_data(), payload);
+  std::free(e);
+  return n;
+}
+
+entry* copy_entry(const entry* e, std::string_view new_key) {
+  std::size_t payload = e->type == value_type::string ? e->val_len : sizeof(value_object*);
+  entry* n = allocate_entry(new_key, e->type, payload, false);
+  n->val_len = e->val_len;
+  n->lru = e->lru;
+  n->encoding = e->encoding;
+  if (e->type == value_type::string) {
+    if (payload) std::memcpy(n->value_data(), e->value_data(), payload);
+  } else {
+    n->set_object(e->object()->clone());
+  }
+  return n;
+}
+
 string_encoding classify_string(std::string_view value) {
   constexpr std::size_t embstr_limit = 44;  // OBJ_ENCODING_EMBSTR_SIZE_LIMIT
   std::int64_t v;

@@ -29,6 +29,8 @@ enum class string_encoding : std::uint8_t { raw = 0, integer = 1, embstr = 2 };
 struct value_object {
   virtual ~value_object() = default;
   virtual std::size_t memory_usage() const = 0;
+  virtual value_object* clone() const = 0;  // COPY
+  virtual const char* encoding_name() const = 0;  // OBJECT ENCODING
 };
 
 struct expire_info {
@@ -85,6 +87,12 @@ void free_entry(entry* e);
 // Copies `e` into a new block with the given expiry layout and value capacity
 // (at least the current string length); frees the old block.
 entry* reshape_entry(entry* e, bool with_expire, std::size_t value_capacity);
+
+// A copy of `e` under another key (RENAME): same value (the object moves, it
+// is not copied), same TTL. Frees the old block.
+entry* rekey_entry(entry* e, std::string_view new_key);
+// A deep copy of `e` under `new_key` (COPY); the TTL is not copied.
+entry* copy_entry(const entry* e, std::string_view new_key);
 
 // The OBJECT ENCODING Redis would pick for a string value set by SET.
 string_encoding classify_string(std::string_view value);

@@ -1,0 +1,177 @@
+#include "server/server.hpp"
+
+#include <sched.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "commands/command_table.hpp"
+#include "server/server_context.hpp"
+#include "server/session.hpp"
+#include "util/log.hpp"
+
+namespace shrike::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+std::size_t available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<std::size_t>(n);
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw ? hw : 1;
+}
+
+namespace {
+
+void log_exception(std::exception_ptr e, const char* what) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    util::log_warning(std::string(what) + ": " + ex.what());
+  } catch (...) {
+    util::log_warning(std::string(what) + ": unknown exception");
+  }
+}
+
+asio::awaitable<void> accept_loop(server_context& srv, tcp::acceptor& acceptor) {
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(srv.io()),
+                                                        asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      continue;  // EMFILE and friends: keep serving the clients we have
+    }
+    srv.stats().total_connections.fetch_add(1, std::memory_order_relaxed);
+    if (static_cast<std::int64_t>(srv.client_count()) >= srv.max_clients.load()) {
+      srv.stats().rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      static const char msg[] = "-ERR max number of clients reached\r\n";
+      asio::write(socket, asio::buffer(msg, sizeof(msg) - 1), ec);
+      continue;
+    }
+    auto ex = socket.get_executor();
+    auto s = std::make_shared<session>(srv, std::move(socket));
+    asio::co_spawn(ex, s->run(), [](std::exception_ptr e) { log_exception(e, "session"); });
+  }
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+int run_server(config_store& config) {
+  commands::register_all_commands();
+  std::string level = config.get_one("loglevel").value_or("notice");
+  util::log_level lv = util::log_level::notice;
+  util::parse_log_level(level, lv);
+  util::log_configure(lv, config.get_one("logfile").value_or(""));
+
+  const auto threads = static_cast<std::size_t>(std::max<std::int64_t>(1, config.get_int("threads")));
+  const auto shards = static_cast<std::size_t>(std::max<std::int64_t>(1, config.get_int("shards")));
+  asio::io_context io(static_cast<int>(threads));
+  server_context srv(io, config, threads, shards);
+  srv.max_clients = config.get_int("maxclients");
+  srv.idle_timeout_s = config.get_int("timeout");
+  srv.slowlog_slower_than_us = config.get_int("slowlog-log-slower-than");
+  srv.slowlog_max_len = config.get_int("slowlog-max-len");
+  config.on_change("maxclients", [&srv, &config](std::string_view) { srv.max_clients = config.get_int("maxclients"); });
+  config.on_change("timeout", [&srv, &config](std::string_view) { srv.idle_timeout_s = config.get_int("timeout"); });
+  config.on_change("slowlog-log-slower-than", [&srv, &config](std::string_view) {
+    srv.slowlog_slower_than_us = config.get_int("slowlog-log-slower-than");
+  });
+  config.on_change("slowlog-max-len",
+                   [&srv, &config](std::string_view) { srv.slowlog_max_len = config.get_int("slowlog-max-len"); });
+
+  // Listeners: every address of `bind` ("-" prefix = optional, as Redis).
+  const int port = static_cast<int>(config.get_int("port"));
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  for (auto addr : split_words(config.get_one("bind").value_or("* -::*"))) {
+    bool optional = !addr.empty() && addr[0] == '-';
+    if (optional) addr.erase(0, 1);
+    try {
+      asio::ip::address ip;
+      if (addr == "*")
+        ip = asio::ip::address_v4::any();
+      else if (addr == "::*")
+        ip = asio::ip::address_v6::any();
+      else
+        ip = asio::ip::make_address(addr);
+      auto acc = std::make_unique<tcp::acceptor>(io);
+      tcp::endpoint ep(ip, static_cast<unsigned short>(port));
+      acc->open(ep.protocol());
+      acc->set_option(tcp::acceptor::reuse_address(true));
+      if (ip.is_v6()) acc->set_option(asio::ip::v6_only(true));
+      acc->bind(ep);
+      acc->listen(static_cast<int>(config.get_int("tcp-backlog")));
+      acceptors.push_back(std::move(acc));
+    } catch (const std::exception& e) {
+      if (optional) continue;
+      util::log_warning("Warning: Could not create server TCP listening socket " + addr + ":" +
+                        std::to_string(port) + ": " + e.what());
+      return 1;
+    }
+  }
+  if (acceptors.empty()) {
+    util::log_warning("Failed listening on port " + std::to_string(port) + " (tcp), aborting.");
+    return 1;
+  }
+  srv.set_port(acceptors.front()->local_endpoint().port());
+
+  for (auto& acc : acceptors)
+    asio::co_spawn(io, accept_loop(srv, *acc), [](std::exception_ptr e) { log_exception(e, "listener"); });
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  srv.on_shutdown([&] {
+    asio::post(io, [&] {
+      util::log_notice("User requested shutdown...");
+      boost::system::error_code ec;
+      signals.cancel(ec);
+      for (auto& acc : acceptors) acc->close(ec);
+      srv.shards().stop();
+      for (auto& c : srv.clients())
+        if (c->kill) c->kill();
+      util::log_notice("Redis is now ready to exit, bye bye...");
+    });
+  });
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    util::log_notice(sig == SIGINT ? "Received SIGINT scheduling shutdown..." : "Received SIGTERM scheduling shutdown...");
+    srv.request_shutdown();
+  });
+
+  srv.shards().start_expiry(std::chrono::milliseconds(100));
+  util::log_notice("Shrike server started, Redis version 7.0.15 compatible; threads=" + std::to_string(threads) +
+                   " shards=" + std::to_string(shards) + " port=" + std::to_string(srv.port()));
+  util::log_notice("Ready to accept connections tcp");
+
+  std::vector<std::thread> pool;
+  for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+  return 0;
+}
+
+}  // namespace shrike::server
