@@ -88,6 +88,7 @@ class command_table {
 void register_all_commands();
 void register_connection_commands(command_table& t);
 void register_string_commands(command_table& t);
+void register_bit_commands(command_table& t);
 void register_key_commands(command_table& t);
 void register_server_commands(command_table& t);
 

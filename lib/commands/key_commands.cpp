@@ -397,14 +397,6 @@ bool parse_cursor(std::string_view text, std::uint64_t& cursor) {
   return *end == '\0' && errno != ERANGE;
 }
 
-std::size_t scan_route(server::server_context& srv, std::span<const std::string_view> argv) {
-  std::uint64_t cursor = 0;
-  if (!parse_cursor(argv[1], cursor)) return 0;
-  const std::uint64_t mask = (std::uint64_t{1} << shard_bits(srv.shards().size())) - 1;
-  std::size_t s = static_cast<std::size_t>(cursor & mask);
-  return s < srv.shards().size() ? s : 0;
-}
-
 void cmd_scan(command_context& ctx) {
   std::uint64_t cursor;
   if (!parse_cursor(ctx.arg(1), cursor)) return ctx.out.error("invalid cursor");
@@ -431,42 +423,40 @@ void cmd_scan(command_context& ctx) {
       return ctx.out.error(errors::syntax);
     }
   }
+  // SCAN runs with every shard gated (as Redis, one scan step sees one
+  // consistent keyspace) and moves on to the next shard within the same call
+  // while COUNT is not reached, so a small keyspace comes back in one call.
   auto& shards = ctx.srv.shards();
   const unsigned bits = shard_bits(shards.size());
   const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
   std::size_t s = static_cast<std::size_t>(cursor & mask);
   std::uint64_t v = cursor >> bits;
-  if (s >= shards.size()) {  // not a cursor we handed out: finish
-    ctx.out.array(2);
-    ctx.out.bulk("0");
-    ctx.out.array(0);
-    return;
-  }
-  auto& db = shards.at(s).db(ctx.client.db);
-  std::vector<entry*> found;
+  std::vector<std::pair<std::size_t, entry*>> found;
   std::int64_t max_iterations = count * 10;
-  do {
-    v = db.scan_step(v, [&](entry* e) { found.push_back(e); });
-  } while (v && max_iterations-- && static_cast<std::int64_t>(found.size()) < count);
-
-  std::uint64_t next;
-  if (v != 0) {
-    next = (v << bits) | s;
-  } else {
-    next = s + 1 < shards.size() ? s + 1 : 0;
+  while (s < shards.size()) {
+    auto& shard_db = shards.at(s).db(ctx.client.db);
+    do {
+      v = shard_db.scan_step(v, [&](entry* e) { found.emplace_back(s, e); });
+    } while (v && max_iterations-- && static_cast<std::int64_t>(found.size()) < count);
+    if (v != 0) break;
+    ++s;
+    if (max_iterations <= 0 || static_cast<std::int64_t>(found.size()) >= count) break;
   }
+  const std::uint64_t next = s >= shards.size() ? 0 : ((v << bits) | s);
   std::vector<std::string> keys;
   std::vector<entry*> expired;
-  for (entry* e : found) {
+  std::vector<std::size_t> expired_shard;
+  for (auto [shard_index, e] : found) {
     if (use_pattern && !util::glob_match(pattern, e->key())) continue;
     if (store::database::is_expired(e, ctx.now_ms)) {
       expired.push_back(e);
+      expired_shard.push_back(shard_index);
       continue;
     }
     if (use_type && !iequals(type, type_name(e->type))) continue;
     keys.emplace_back(e->key());
   }
-  for (entry* e : expired) db.erase_entry(e);
+  for (std::size_t i = 0; i < expired.size(); ++i) shards.at(expired_shard[i]).db(ctx.client.db).erase_entry(expired[i]);
   ctx.out.array(2);
   ctx.out.bulk(std::to_string(next));
   ctx.out.array(keys.size());
@@ -506,7 +496,7 @@ void register_key_commands(command_table& t) {
   t.add("select", exec_kind::local, cmd_select);
   t.add("keys", exec_kind::all_shards, cmd_keys);
   t.add("randomkey", exec_kind::all_shards, cmd_randomkey);
-  t.add("scan", exec_kind::keyed, cmd_scan, scan_route);
+  t.add("scan", exec_kind::all_shards, cmd_scan);
 }
 
 }  // namespace shrike::commands

@@ -570,6 +570,7 @@ void register_all_commands() {
   auto& t = command_table::instance();
   register_connection_commands(t);
   register_string_commands(t);
+  register_bit_commands(t);
   register_key_commands(t);
   register_server_commands(t);
 }

@@ -256,6 +256,7 @@ constexpr int shutdown_save = 1, shutdown_nosave = 2;  // server.h SHUTDOWN_*
 constexpr int min_hz = 1, max_hz = 500;                // server.h CONFIG_MIN_HZ / CONFIG_MAX_HZ
 constexpr int bindaddr_max = 16;                       // server.h CONFIG_BINDADDR_MAX
 constexpr std::size_t host_str_len = 256;              // server.h NET_HOST_STR_LEN
+constexpr std::int64_t repl_backlog_min_size = 16 * 1024;  // server.h CONFIG_REPL_BACKLOG_MIN_SIZE
 
 std::string join(std::span<const std::string> words) {
   std::string out;
@@ -1060,6 +1061,12 @@ bool config_store::set(std::span<const std::pair<std::string_view, std::string_v
       std::string reason;
       if (!parse_value(p, current, argv, next, reason))
         return failed(entries[i].via_alias ? p.alias : p.name, reason);
+      // Redis's resizeReplicationBacklog() (a runtime apply, not at startup)
+      // raises a small backlog to CONFIG_REPL_BACKLOG_MIN_SIZE.
+      if (p.name == "repl-backlog-size" && next.number < repl_backlog_min_size) {
+        next.number = repl_backlog_min_size;
+        next.shown = format_number(p, next.number);
+      }
       if (it == working.end()) order.push_back(entries[i].index);
       working[entries[i].index] = std::move(next);
     }

@@ -181,7 +181,7 @@ void database::clear() {
 }
 
 void database::swap(database& other) noexcept {
-  std::swap(table_, other.table_);
+  table_.swap(other.table_);
   std::swap(expiring_, other.expiring_);
   std::swap(expired_, other.expired_);
 }

@@ -43,6 +43,7 @@ entry* reshape_entry(entry* e, bool with_expire, std::size_t value_capacity) {
   std::size_t payload = e->type == value_type::string ? e->val_len : sizeof(value_object*);
   if (value_capacity < payload) value_capacity = payload;
   entry* n = allocate_entry(e->key(), e->type, value_capacity, with_expire);
+  n->next = e->next;  // the caller puts n where e was in its bucket chain
   n->val_len = e->val_len;
   n->lru = e->lru;
   n->encoding = e->encoding;

@@ -39,8 +39,7 @@ entry* key_table::unlink(std::string_view key) {
 
 void key_table::relink(entry* before, entry* now) {
   for (entry** link = bucket_of(now->key()); *link; link = &(*link)->next) {
-    if (*link == before) {
-      now->next = before->next;
+    if (*link == before) {  // `before` may be freed already: compare, never read it
       *link = now;
       return;
     }

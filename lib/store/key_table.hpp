@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <utility>
 #include <string_view>
 
 #include "store/entry.hpp"
@@ -30,8 +31,19 @@ class key_table {
   key_table() = default;
   key_table(const key_table&) = delete;
   key_table& operator=(const key_table&) = delete;
-  key_table(key_table&&) noexcept = default;
-  key_table& operator=(key_table&&) noexcept = default;
+  key_table(key_table&& other) noexcept { swap(other); }
+  key_table& operator=(key_table&& other) noexcept {
+    if (this != &other) {
+      clear();
+      swap(other);
+    }
+    return *this;
+  }
+  void swap(key_table& other) noexcept {
+    std::swap(buckets_, other.buckets_);
+    std::swap(mask_, other.mask_);
+    std::swap(size_, other.size_);
+  }
   ~key_table() { clear(); }
 
   std::size_t size() const { return size_; }
@@ -42,7 +54,8 @@ class key_table {
   void insert(entry* e);
   // Unlinks and returns the entry (not freed), or nullptr.
   entry* unlink(std::string_view key);
-  // Puts `now` where `before` was (same key; after a reshape).
+  // Puts `now` where `before` was (same key, `now->next` already copied from
+  // `before`; `before` itself is never dereferenced, it may be freed).
   void relink(entry* before, entry* now);
 
   // Visits one cursor step (one bucket) and returns the next cursor; 0 = done.

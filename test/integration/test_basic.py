@@ -1,0 +1,165 @@
+"""redis-py and redis-cli against the real binary."""
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+import redis
+
+from conftest import Server
+
+
+def test_strings_and_keys(r):
+    assert r.set("a", "1") is True
+    assert r.get("a") == b"1"
+    assert r.incrby("a", 41) == 42
+    assert r.mset({"k1": "v1", "k2": "v2", "k3": "v3"}) is True
+    assert r.mget("k1", "k2", "nope", "k3") == [b"v1", b"v2", None, b"v3"]
+    assert r.delete("k1", "k2", "nope") == 2
+    assert r.exists("k3", "k3") == 2
+    assert r.rename("k3", "k4") is True
+    assert r.get("k4") == b"v3"
+    assert r.type("k4") == b"string"
+    binary = b"\x00\r\n\xff"
+    r.set(binary, binary)
+    assert r.get(binary) == binary
+
+
+def test_expiry(r):
+    r.set("t", "v", px=100)
+    assert 0 < r.pttl("t") <= 100
+    time.sleep(0.2)
+    assert r.get("t") is None
+    assert r.ttl("t") == -2
+
+
+def test_active_expiry_reclaims_untouched_keys(r):
+    pipe = r.pipeline(transaction=False)
+    for i in range(100_000):
+        pipe.set(f"exp:{i}", "x", px=100)
+        if i % 10_000 == 9_999:
+            pipe.execute()
+    pipe.execute()
+    deadline = time.time() + 2.0
+    while time.time() < deadline and r.dbsize() > 0:
+        time.sleep(0.1)
+    assert r.dbsize() == 0
+
+
+def test_scan_returns_all_keys_while_growing(r):
+    for i in range(1000):
+        r.set(f"stable:{i}", i)
+    seen = set()
+    cursor = 0
+    step = 0
+    while True:
+        cursor, keys = r.scan(cursor, count=20)
+        seen.update(keys)
+        if step == 5:
+            for i in range(5000):
+                r.set(f"grow:{i}", i)
+        if step == 40:
+            for i in range(5000):
+                r.delete(f"grow:{i}")
+        step += 1
+        if cursor == 0:
+            break
+    assert all(f"stable:{i}".encode() in seen for i in range(1000))
+
+
+def test_pipeline_of_100k_with_redis_cli_pipe(server):
+    data = b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1\r\nv\r\n" % (len(k), k)
+                    for k in (b"pipe:%d" % i for i in range(100_000)))
+    out = subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input=data,
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert b"errors: 0, replies: 100000" in out.stdout
+    assert server.client().dbsize() >= 100_000
+    server.client().flushall()
+
+
+def test_redis_cli_roundtrip(server):
+    cli = ["redis-cli", "-p", str(server.port)]
+    assert subprocess.run(cli + ["set", "cli", "hello world"], capture_output=True).stdout == b"OK\n"
+    assert subprocess.run(cli + ["get", "cli"], capture_output=True).stdout == b"hello world\n"
+
+
+def test_concurrent_incr_exact_totals(server):
+    keys = [f"ctr:{i}" for i in range(16)]
+
+    def worker():
+        c = server.client()
+        for n in range(2000):
+            c.incr(keys[n % len(keys)])
+
+    threads = [threading.Thread(target=worker) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    c = server.client()
+    assert sum(int(c.get(k)) for k in keys) == 50 * 2000
+
+
+def test_mget_never_sees_half_applied_mset(server):
+    keys = [f"atom:{i}" for i in range(8)]  # spread over the 4 shards
+    stop = threading.Event()
+    torn = []
+
+    def writer():
+        c = server.client()
+        n = 0
+        while not stop.is_set():
+            n += 1
+            c.mset({k: n for k in keys})
+
+    def reader():
+        c = server.client()
+        while not stop.is_set():
+            vals = c.mget(keys)
+            if vals[0] is not None and len(set(vals)) != 1:
+                torn.append(vals)
+
+    threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(3)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert torn == []
+
+
+def test_resp3_hello(server):
+    c = server.client(protocol=3) if "protocol" in redis.Redis.__init__.__code__.co_varnames else None
+    if c is None:
+        pytest.skip("redis-py without RESP3 support")
+    assert c.ping()
+
+
+def test_unknown_command_and_arity(r):
+    with pytest.raises(redis.ResponseError, match="unknown command 'nosuch'"):
+        r.execute_command("nosuch", "a")
+    with pytest.raises(redis.ResponseError, match="wrong number of arguments for 'get' command"):
+        r.execute_command("get")
+
+
+def test_requirepass(shrike_binary):
+    s = Server(shrike_binary, "--requirepass", "secret")
+    try:
+        with pytest.raises(redis.AuthenticationError):
+            s.client().get("x")
+        assert s.client(password="secret").set("x", 1)
+    finally:
+        s.stop()
+
+
+def test_sigterm_exits_cleanly(shrike_binary):
+    s = Server(shrike_binary)
+    s.client().set("x", 1)
+    s.proc.send_signal(signal.SIGTERM)
+    assert s.proc.wait(10) == 0
+    s.stop()
