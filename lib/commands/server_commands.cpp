@@ -57,7 +57,7 @@ void cmd_command_info(command_context& ctx) {
     if (auto* info = implemented_by_full_name(ctx.arg(j)))
       write_command_info(ctx.out, *info, filter);
     else
-      ctx.out.null_array();
+      ctx.out.null();
   }
 }
 
@@ -460,6 +460,7 @@ void cmd_lastsave(command_context& ctx) { ctx.out.integer(ctx.srv.lastsave_s.loa
 
 void cmd_slowlog_get(command_context& ctx) {
   std::int64_t count = 10;
+  if (ctx.argc() > 3) return subcommand_syntax_error(ctx);
   if (ctx.argc() == 3) {
     if (!util::parse_int64(ctx.arg(2), count) || count < -1)
       return ctx.out.error("count should be greater than or equal to -1");

@@ -461,6 +461,7 @@ void register_string_commands(command_table& t) {
   t.add("decrby", exec_kind::keyed, cmd_decrby);
   t.add("incrbyfloat", exec_kind::keyed, cmd_incrbyfloat);
   t.add("getrange", exec_kind::keyed, cmd_getrange);
+  t.add("substr", exec_kind::keyed, cmd_getrange);
   t.add("setrange", exec_kind::keyed, cmd_setrange);
   t.add("lcs", exec_kind::keyed, cmd_lcs);
 }

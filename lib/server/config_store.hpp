@@ -86,9 +86,12 @@ class config_store {
   // A name and its alias are not duplicates (the last one wins), as in Redis.
   // Protected parameters (dir, dbfilename) need enable-protected-configs yes,
   // or `local` with client_is_local. Multi-word values split on single spaces.
-  // Then the appliers of the changed parameters run (see on_apply); if one
-  // fails every value is restored and its error is reported. Then the
-  // on_change callbacks of the changed parameters run. Calls are serialised.
+  // As Redis's apply functions do, hz is capped to 1..500 and a
+  // repl-backlog-size below 16kb is raised to 16kb. Then the appliers of the
+  // changed parameters run (see on_apply); if one fails every value is
+  // restored and its error is reported. Then the on_change callbacks of the
+  // changed parameters run. Calls are serialised: appliers and callbacks may
+  // read the store but must not call set().
   bool set(std::span<const std::pair<std::string_view, std::string_view>> pairs, std::string& error,
            bool client_is_local = false);
 
