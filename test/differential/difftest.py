@@ -686,6 +686,9 @@ def main():
         v = getattr(opts, attr)
         if v and os.sep not in v:
             setattr(opts, attr, shutil.which(v) or v)
+        elif v:
+            # Servers run in temp dirs: a relative path must not depend on the cwd.
+            setattr(opts, attr, os.path.abspath(v))
     if opts.ref_only:
         opts.ours = opts.ref
         opts.ours_args = opts.ref_args

@@ -32,6 +32,8 @@ class Server:
             try:
                 if redis.Redis(port=self.port, socket_timeout=1).ping():
                     break
+            except (redis.exceptions.AuthenticationError, redis.exceptions.ResponseError):
+                break  # up, but wants a password
             except redis.exceptions.ConnectionError:
                 if time.time() > deadline or self.proc.poll() is not None:
                     raise RuntimeError("shrike-server did not start")

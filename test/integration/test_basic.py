@@ -2,6 +2,7 @@
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -133,11 +134,16 @@ def test_mget_never_sees_half_applied_mset(server):
     assert torn == []
 
 
-def test_resp3_hello(server):
-    c = server.client(protocol=3) if "protocol" in redis.Redis.__init__.__code__.co_varnames else None
-    if c is None:
-        pytest.skip("redis-py without RESP3 support")
-    assert c.ping()
+def test_resp3_shapes_after_hello_3(server):
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(b"HELLO 3\r\n")
+        hello = s.recv(4096)
+        assert hello.startswith(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")
+        s.sendall(b"GET nosuchkey\r\nCONFIG GET maxmemory\r\n")
+        data = b""
+        while not data.endswith(b"$1\r\n0\r\n"):
+            data += s.recv(4096)
+        assert data == b"_\r\n%1\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
 
 
 def test_unknown_command_and_arity(r):
