@@ -19,7 +19,7 @@ a Redis source tree and writes one JSON object per parameter, one per line:
   default         the value as CONFIG GET shows it on a server started without
                   arguments ("dir" is the working directory: shown as "")
 
-Usage: gen_config_params.py [--redis-src DIR] [--output FILE] [--check-live HOST:PORT]
+Usage: gen_config_params.py --redis-src DIR [--output FILE] [--check-live HOST:PORT]
 --check-live compares the defaults with `CONFIG GET *` of a running Redis 7.0
 (started with no arguments but --port/--save/--bind/--dir) and reports the
 differences; it never changes the output.
@@ -369,11 +369,13 @@ def check_live(params, address):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--redis-src", default=os.environ.get("REDIS_SRC", "/tmp/r7/src"),
-                    help="Redis 7.0 src/ directory (default: $REDIS_SRC or /tmp/r7/src)")
+    ap.add_argument("--redis-src", default=os.environ.get("REDIS_SRC"),
+                    help="Redis 7.0.15 src/ directory (default: $REDIS_SRC)")
     ap.add_argument("--output", default=os.path.normpath(os.path.join(here, "..", "lib", "server", "config_params.json")))
     ap.add_argument("--check-live", metavar="HOST:PORT")
     opts = ap.parse_args()
+    if not opts.redis_src:
+        ap.error("give --redis-src DIR (or set REDIS_SRC) with Redis 7.0's src/ directory")
 
     params = parse_configs(opts.redis_src)
     names = [p["name"] for p in params] + [p["alias"] for p in params if p["alias"]]

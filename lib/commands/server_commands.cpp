@@ -177,7 +177,7 @@ void cmd_config_get(command_context& ctx) {
 }
 
 void cmd_config_set(command_context& ctx) {
-  if (ctx.argc() % 2 != 0) return ctx.out.error(wrong_arity_text("config|set"));
+  if (ctx.argc() % 2 != 0) return ctx.out.error(errors::syntax);
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
   for (std::size_t j = 2; j + 1 < ctx.argc(); j += 2) pairs.emplace_back(ctx.arg(j), ctx.arg(j + 1));
   std::string error;
