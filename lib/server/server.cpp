@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "commands/command_table.hpp"
 #include "server/server_context.hpp"
 #include "server/session.hpp"
+#include "util/clock.hpp"
 #include "util/log.hpp"
 
 namespace shrike::server {
@@ -70,6 +72,27 @@ asio::awaitable<void> accept_loop(server_context& srv, tcp::acceptor& acceptor) 
     auto ex = socket.get_executor();
     auto s = std::make_shared<session>(srv, std::move(socket));
     asio::co_spawn(ex, s->run(), [](std::exception_ptr e) { log_exception(e, "session"); });
+  }
+}
+
+// Closes clients idle for longer than `timeout` seconds (Redis's
+// clientsCronHandleTimeout), checked once a second on an awaitable timer.
+asio::awaitable<void> idle_client_reaper(server_context& srv) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(1));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || srv.shutting_down()) co_return;
+    const std::int64_t timeout_s = srv.idle_timeout_s.load();
+    if (timeout_s <= 0) continue;
+    const std::int64_t now = util::now_ms();
+    for (auto& c : srv.clients()) {
+      if (now - c->last_interaction_ms.load() > timeout_s * 1000 && c->kill) {
+        util::log_verbose("Closing idle client");
+        c->kill();
+      }
+    }
   }
 }
 
@@ -163,6 +186,7 @@ int run_server(config_store& config) {
   });
 
   srv.shards().start_expiry(std::chrono::milliseconds(100));
+  asio::co_spawn(io, idle_client_reaper(srv), [](std::exception_ptr e) { log_exception(e, "idle reaper"); });
   util::log_notice("Shrike server started, Redis version 7.0.15 compatible; threads=" + std::to_string(threads) +
                    " shards=" + std::to_string(shards) + " port=" + std::to_string(srv.port()));
   util::log_notice("Ready to accept connections tcp");

@@ -92,6 +92,7 @@ std::string server_context::requirepass() const { return config_.get_one("requir
 
 void server_context::request_shutdown() {
   std::call_once(shutdown_once_, [this] {
+    shutting_down_ = true;
     if (shutdown_fn_) shutdown_fn_();
   });
 }

@@ -82,6 +82,7 @@ class server_context {
 
   // Shutdown request (SHUTDOWN, signals): set once; the server stops.
   void request_shutdown();
+  bool shutting_down() const { return shutting_down_.load(); }
   void on_shutdown(std::function<void()> fn) { shutdown_fn_ = std::move(fn); }
 
  private:
@@ -103,6 +104,7 @@ class server_context {
   std::atomic<std::uint64_t> slowlog_id_{0};
 
   std::function<void()> shutdown_fn_;
+  std::atomic<bool> shutting_down_{false};
   std::once_flag shutdown_once_;
 };
 

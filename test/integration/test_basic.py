@@ -169,3 +169,17 @@ def test_sigterm_exits_cleanly(shrike_binary):
     s.proc.send_signal(signal.SIGTERM)
     assert s.proc.wait(10) == 0
     s.stop()
+
+
+def test_idle_clients_are_closed_after_timeout(shrike_binary):
+    s = Server(shrike_binary, "--timeout", "1")
+    try:
+        c = s.client()
+        c.set("x", 1)
+        conn = c.connection_pool.get_connection("get")
+        time.sleep(2.5)
+        with pytest.raises(redis.ConnectionError):
+            conn.send_command("get", "x")
+            conn.read_response()
+    finally:
+        s.stop()
