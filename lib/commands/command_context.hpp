@@ -23,6 +23,9 @@ class session_hooks {
   virtual ~session_hooks() = default;
   virtual void close_after_reply() = 0;
   virtual void reset_connection() = 0;  // RESET
+  // MONITOR: from now on the connection also receives pushed bytes. False
+  // when it already is a monitor (Redis then replies nothing).
+  virtual bool become_monitor() = 0;
 };
 
 struct command_context {

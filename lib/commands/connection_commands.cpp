@@ -123,6 +123,10 @@ void cmd_hello(command_context& ctx) {
   ctx.out.array(0);
 }
 
+void cmd_monitor(command_context& ctx) {
+  if (ctx.session && ctx.session->become_monitor()) ctx.out.ok();
+}
+
 void cmd_reset(command_context& ctx) {
   if (ctx.session) ctx.session->reset_connection();
   ctx.out.set_protocol(ctx.client.resp);
@@ -355,6 +359,7 @@ void register_connection_commands(command_table& t) {
   t.add("auth", exec_kind::local, cmd_auth);
   t.add("hello", exec_kind::local, cmd_hello);
   t.add("reset", exec_kind::local, cmd_reset);
+  t.add("monitor", exec_kind::local, cmd_monitor);
   t.add("client|id", exec_kind::local, cmd_client_id);
   t.add("client|setname", exec_kind::local, cmd_client_setname);
   t.add("client|getname", exec_kind::local, cmd_client_getname);

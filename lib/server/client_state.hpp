@@ -44,6 +44,9 @@ struct client_state {
   // Closes the connection from any thread (CLIENT KILL, timeout, shutdown):
   // posts the close to the session's strand. Set once when the session starts.
   std::function<void()> kill;
+  // Queues bytes for the connection from any thread (MONITOR feed; later
+  // pub/sub): posts to the session's strand, whose writer sends them.
+  std::function<void(std::string)> push;
 };
 
 }  // namespace shrike::server

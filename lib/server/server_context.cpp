@@ -1,5 +1,7 @@
 #include "server/server_context.hpp"
 
+#include <cctype>
+#include <cstdio>
 #include <random>
 
 #include "util/clock.hpp"
@@ -89,6 +91,65 @@ void server_context::slowlog_reset() {
 }
 
 std::string server_context::requirepass() const { return config_.get_one("requirepass").value_or(""); }
+
+void server_context::add_monitor(std::shared_ptr<client_state> c) {
+  std::lock_guard lock(monitors_mutex_);
+  monitors_.push_back(c);
+  monitor_count_ = static_cast<int>(monitors_.size());
+}
+
+namespace {
+// sdscatrepr: a quoted, escaped representation of a binary string.
+void append_repr(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\a': out += "\\a"; break;
+      case '\b': out += "\\b"; break;
+      default:
+        if (std::isprint(c)) {
+          out.push_back(static_cast<char>(c));
+        } else {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+          out += buf;
+        }
+    }
+  }
+  out.push_back('"');
+}
+}  // namespace
+
+void server_context::feed_monitors(std::int64_t now_us, std::size_t db, const client_state& from,
+                                   std::span<const std::string_view> argv) {
+  char head[96];
+  std::snprintf(head, sizeof(head), "+%lld.%06lld [%zu ", static_cast<long long>(now_us / 1000000),
+                static_cast<long long>(now_us % 1000000), db);
+  std::string line = head;
+  line += from.addr;
+  line += "] ";
+  for (std::size_t j = 0; j < argv.size(); ++j) {
+    append_repr(line, argv[j]);
+    if (j + 1 != argv.size()) line.push_back(' ');
+  }
+  line += "\r\n";
+  std::lock_guard lock(monitors_mutex_);
+  for (auto it = monitors_.begin(); it != monitors_.end();) {
+    auto c = it->lock();
+    if (!c) {
+      it = monitors_.erase(it);
+      continue;
+    }
+    if (c->push) c->push(line);
+    ++it;
+  }
+  monitor_count_ = static_cast<int>(monitors_.size());
+}
 
 void server_context::request_shutdown() {
   std::call_once(shutdown_once_, [this] {

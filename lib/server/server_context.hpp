@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,12 @@ class server_context {
   std::atomic<std::int64_t> idle_timeout_s{0};
   std::string requirepass() const;
 
+  // MONITOR: clients that receive every executed command.
+  void add_monitor(std::shared_ptr<client_state> c);
+  bool has_monitors() const { return monitor_count_.load(std::memory_order_relaxed) > 0; }
+  void feed_monitors(std::int64_t now_us, std::size_t db, const client_state& from,
+                     std::span<const std::string_view> argv);
+
   // Shutdown request (SHUTDOWN, signals): set once; the server stops.
   void request_shutdown();
   bool shutting_down() const { return shutting_down_.load(); }
@@ -102,6 +110,10 @@ class server_context {
   mutable std::mutex slowlog_mutex_;
   std::deque<slowlog_entry> slowlog_;
   std::atomic<std::uint64_t> slowlog_id_{0};
+
+  mutable std::mutex monitors_mutex_;
+  std::vector<std::weak_ptr<client_state>> monitors_;
+  std::atomic<int> monitor_count_{0};
 
   std::function<void()> shutdown_fn_;
   std::atomic<bool> shutting_down_{false};

@@ -1,6 +1,7 @@
 #include "server/session.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -78,6 +79,48 @@ void session::reset_connection() {
   client_->authenticated = srv_.requirepass().empty();
 }
 
+bool session::become_monitor() {
+  if (is_monitor_) return false;  // Redis ignores a second MONITOR
+  is_monitor_ = true;
+  enter_push_mode();
+  srv_.add_monitor(client_);
+  return true;
+}
+
+void session::enter_push_mode() {
+  if (push_mode_) return;
+  push_mode_ = true;
+  push_signal_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  push_signal_->expires_at(asio::steady_timer::time_point::max());
+  asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->push_writer(); },
+                 asio::detached);
+}
+
+void session::queue_push(std::string bytes) {
+  push_queue_ += bytes;
+  client_->output_buffer.store(push_queue_.size(), std::memory_order_relaxed);
+  if (push_signal_) push_signal_->cancel();
+}
+
+asio::awaitable<void> session::push_writer() {
+  std::string chunk;
+  while (socket_.is_open()) {
+    if (push_queue_.empty()) {
+      boost::system::error_code ec;
+      co_await push_signal_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      push_signal_->expires_at(asio::steady_timer::time_point::max());
+      continue;
+    }
+    chunk.clear();
+    chunk.swap(push_queue_);
+    client_->output_buffer.store(0, std::memory_order_relaxed);
+    boost::system::error_code ec;
+    co_await asio::async_write(socket_, asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    srv_.stats().net_output_bytes.fetch_add(chunk.size(), std::memory_order_relaxed);
+  }
+}
+
 asio::awaitable<void> session::run() {
   auto self = shared_from_this();
   {
@@ -89,7 +132,13 @@ asio::awaitable<void> session::run() {
           boost::system::error_code ec;
           s->socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
           s->socket_.close(ec);
+          if (s->push_signal_) s->push_signal_->cancel();
         }
+      });
+    };
+    client_->push = [weak, ex](std::string bytes) {
+      asio::post(ex, [weak, bytes = std::move(bytes)]() mutable {
+        if (auto s = weak.lock()) s->queue_push(std::move(bytes));
       });
     };
   }
@@ -118,9 +167,15 @@ asio::awaitable<void> session::run() {
   } catch (const boost::system::system_error&) {
     // The peer went away or the socket was closed by CLIENT KILL / shutdown.
   }
+  // Let a push writer send what is queued (a QUIT's +OK) before closing.
+  for (int i = 0; i < 100 && push_mode_ && !push_queue_.empty() && socket_.is_open(); ++i) {
+    asio::steady_timer pause(socket_.get_executor(), std::chrono::milliseconds(5));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
+  if (push_signal_) push_signal_->cancel();
 }
 
 asio::awaitable<bool> session::read_more() {
@@ -317,6 +372,8 @@ void session::execute_one(planned& p) {
       std::lock_guard lock(client_->info_mutex);
       client_->last_command = p.row->info->name;
     }
+    if (srv_.has_monitors() && !(p.row->info->flags & (commands::flag_skip_monitor | commands::flag_admin)))
+      srv_.feed_monitors(util::now_us(), client_->db, *client_, p.req.argv);
   }
   // CLIENT REPLY OFF / SKIP (the skip applies to the command after SKIP).
   if ((before == reply_mode::off && client_->replies != reply_mode::on) || before == reply_mode::skip_this) {
@@ -328,6 +385,11 @@ void session::execute_one(planned& p) {
 
 asio::awaitable<void> session::flush() {
   if (out_.empty()) co_return;
+  if (push_mode_) {  // the push writer owns the socket's write side
+    queue_push(std::move(out_));
+    out_.clear();
+    co_return;
+  }
   client_->output_buffer.store(out_.size(), std::memory_order_relaxed);
   co_await asio::async_write(socket_, asio::buffer(out_), asio::use_awaitable);
   srv_.stats().net_output_bytes.fetch_add(out_.size(), std::memory_order_relaxed);

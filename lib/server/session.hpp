@@ -6,6 +6,7 @@
 // run with those shards' gates held; session-kind commands run here.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   // session_hooks
   void close_after_reply() override { close_ = true; }
   void reset_connection() override;
+  bool become_monitor() override;
 
  private:
   struct planned;  // one parsed request and how to run it
@@ -37,6 +39,11 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   boost::asio::awaitable<void> execute(std::vector<planned>& batch);
   void execute_one(planned& p);
   boost::asio::awaitable<void> flush();
+  // Push mode (MONITOR): one writer coroutine sends replies and pushes in
+  // order; everything else queues bytes into push_queue_ on the strand.
+  void enter_push_mode();
+  void queue_push(std::string bytes);
+  boost::asio::awaitable<void> push_writer();
 
   server_context& srv_;
   boost::asio::ip::tcp::socket socket_;
@@ -50,7 +57,10 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   std::string out_;
   resp::reply_writer writer_{out_};
   bool close_ = false;
-  std::vector<std::vector<std::string_view>> argv_pool_;
+  bool push_mode_ = false;
+  bool is_monitor_ = false;
+  std::string push_queue_;
+  std::unique_ptr<boost::asio::steady_timer> push_signal_;
 };
 
 }  // namespace shrike::server

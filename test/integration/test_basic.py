@@ -183,3 +183,20 @@ def test_idle_clients_are_closed_after_timeout(shrike_binary):
             conn.read_response()
     finally:
         s.stop()
+
+
+def test_monitor_sees_executed_commands(server):
+    with socket.create_connection(("127.0.0.1", server.port)) as mon:
+        mon.sendall(b"MONITOR\r\n")
+        assert mon.recv(100) == b"+OK\r\n"
+        c = server.client()
+        c.set("mon key", b"v\x00\"")
+        c.execute_command("config", "get", "port")  # admin: never shown
+        c.get("k")
+        data = b""
+        mon.settimeout(5)
+        while data.count(b"\r\n") < 2:
+            data += mon.recv(4096)
+        lines = data.split(b"\r\n")
+        assert lines[0].startswith(b"+") and lines[0].endswith(b'"SET" "mon key" "v\\x00\\""'), lines[0]
+        assert lines[1].endswith(b'"GET" "k"'), lines[1]
