@@ -140,7 +140,7 @@ std::string client_line(const server::client_state& c, std::int64_t now_ms) {
   {
     std::lock_guard lock(c.info_mutex);
     name = c.name;
-    cmd = c.last_command;
+    cmd = c.last_command.load(std::memory_order_relaxed);
   }
   const std::int64_t now_s = now_ms / 1000;
   std::string line = "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +

@@ -34,7 +34,9 @@ struct client_state {
   std::string name;      // CLIENT SETNAME
   std::string lib_name;  // CLIENT SETINFO LIB-NAME
   std::string lib_ver;   // CLIENT SETINFO LIB-VER
-  std::string last_command = "NULL";
+  // Full name of the last command (points into the command table, which
+  // lives as long as the process): an atomic store per command, no lock.
+  std::atomic<const char*> last_command{"NULL"};
   std::atomic<std::int64_t> last_interaction_ms{0};
   std::atomic<std::size_t> db_shown{0};
   std::atomic<std::size_t> query_buffer{0};

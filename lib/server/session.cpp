@@ -144,16 +144,17 @@ asio::awaitable<void> session::run() {
   }
   srv_.register_client(client_);
 
-  std::vector<planned> batch;
+  // Slots are reused batch after batch so their vectors keep their capacity:
+  // no allocation per request in the steady state.
+  std::vector<planned> slots;
   try {
     while (!close_) {
       if (!co_await read_more()) break;
       // Parse and execute until the buffer holds no complete request.
       for (;;) {
-        batch.clear();
-        parse_available(batch);
-        if (batch.empty() && protocol_error_.empty()) break;
-        co_await execute(batch);
+        const std::size_t n = parse_available(slots);
+        if (n == 0 && protocol_error_.empty()) break;
+        co_await execute(std::span<planned>(slots.data(), n));
         if (!protocol_error_.empty()) {
           writer_.set_protocol(client_->resp);
           writer_.error(protocol_error_);
@@ -206,12 +207,19 @@ asio::awaitable<bool> session::read_more() {
   co_return true;
 }
 
-void session::parse_available(std::vector<planned>& batch) {
+std::size_t session::parse_available(std::vector<planned>& slots) {
   auto& table = commands::command_table::instance();
   auto& shards = srv_.shards();
   std::vector<int> positions;
-  while (in_begin_ < in_end_ && batch.size() < max_batch) {
-    planned p;
+  std::size_t n = 0;
+  while (in_begin_ < in_end_ && n < max_batch) {
+    if (n == slots.size()) slots.emplace_back();
+    planned& p = slots[n];
+    p.row = nullptr;
+    p.error.clear();
+    p.place = planned::place_t::here;
+    p.shard = 0;
+    p.shards.clear();
     std::size_t consumed = 0;
     auto st = parser_.parse(std::string_view(in_.data() + in_begin_, in_end_ - in_begin_), p.req, consumed);
     if (st == resp::request_parser::status::need_more) break;
@@ -267,12 +275,13 @@ void session::parse_available(std::vector<planned>& batch) {
         }
       }
     }
-    batch.push_back(std::move(p));
+    ++n;
   }
   client_->query_buffer.store(in_end_ - in_begin_, std::memory_order_relaxed);
+  return n;
 }
 
-asio::awaitable<void> session::execute(std::vector<planned>& batch) {
+asio::awaitable<void> session::execute(std::span<planned> batch) {
   auto& shards = srv_.shards();
   std::size_t i = 0;
   while (i < batch.size() && !close_) {
@@ -368,10 +377,7 @@ void session::execute_one(planned& p) {
       }
       srv_.slowlog_push(std::move(e));
     }
-    {
-      std::lock_guard lock(client_->info_mutex);
-      client_->last_command = p.row->info->name;
-    }
+    client_->last_command.store(p.row->info->name.c_str(), std::memory_order_relaxed);
     if (srv_.has_monitors() && !(p.row->info->flags & (commands::flag_skip_monitor | commands::flag_admin)))
       srv_.feed_monitors(util::now_us(), client_->db, *client_, p.req.argv);
   }

@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,9 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   struct planned;  // one parsed request and how to run it
 
   boost::asio::awaitable<bool> read_more();
-  void parse_available(std::vector<planned>& batch);
-  boost::asio::awaitable<void> execute(std::vector<planned>& batch);
+  // Parses complete requests into slots[0..n) and returns n.
+  std::size_t parse_available(std::vector<planned>& slots);
+  boost::asio::awaitable<void> execute(std::span<planned> batch);
   void execute_one(planned& p);
   boost::asio::awaitable<void> flush();
   // Push mode (MONITOR): one writer coroutine sends replies and pushes in
