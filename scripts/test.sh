@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fresh Debian 12 -> every test: unit, integration (redis-cli, redis-py) and
 # the differential comparison with redis-server, in a normal build and in an
-# ASan+UBSan build. Set SKIP_SANITIZERS=1 to run the normal build only.
+# ASan+UBSan build and in a TSan build (the server under test stops at the
+# first race it sees). Set SKIP_SANITIZERS=1 to run the normal build only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -11,4 +12,6 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   BUILD_DIR=build-asan scripts/build.sh -DWARNINGS_AS_ERRORS=ON -DENABLE_ASAN=ON
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure
+  BUILD_DIR=build-tsan scripts/build.sh -DWARNINGS_AS_ERRORS=ON -DENABLE_TSAN=ON
+  TSAN_OPTIONS="halt_on_error=1 exitcode=66" ctest --test-dir build-tsan --output-on-failure
 fi

@@ -59,12 +59,11 @@ bool bit_offset_arg(command_context& ctx, std::string_view text, std::uint64_t& 
   return true;
 }
 
-// Population count of `n` bytes, eight at a time. Cloned for CPUs with the
-// POPCNT instruction (the x86-64 baseline lacks it: a libgcc call per word).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("popcnt", "default")))
-#endif
-std::uint64_t popcount_bytes(const unsigned char* p, std::size_t n) {
+// Population count of `n` bytes, eight at a time. The loop is compiled twice:
+// once for the x86-64 baseline (a libgcc call per word) and once with the
+// POPCNT instruction, picked at run time. (Not target_clones: its ifunc
+// resolver runs before sanitizer runtimes start and crashes TSan builds.)
+[[gnu::always_inline]] inline std::uint64_t popcount_loop(const unsigned char* p, std::size_t n) {
   std::uint64_t count = 0;
   while (n >= 32) {
     std::uint64_t w[4];
@@ -83,6 +82,22 @@ std::uint64_t popcount_bytes(const unsigned char* p, std::size_t n) {
   }
   while (n--) count += static_cast<std::uint64_t>(__builtin_popcount(*p++));
   return count;
+}
+
+std::uint64_t popcount_generic(const unsigned char* p, std::size_t n) { return popcount_loop(p, n); }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("popcnt"))) std::uint64_t popcount_hw(const unsigned char* p, std::size_t n) {
+  return popcount_loop(p, n);
+}
+#endif
+
+std::uint64_t popcount_bytes(const unsigned char* p, std::size_t n) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool has_popcnt = __builtin_cpu_supports("popcnt");
+  if (has_popcnt) return popcount_hw(p, n);
+#endif
+  return popcount_generic(p, n);
 }
 
 // Set bits among bits [first, last] (inclusive, last < 8 * length).
