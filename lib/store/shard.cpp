@@ -6,12 +6,13 @@
 
 namespace shrike::store {
 
-shard::shard(asio::io_context& io, std::size_t index, std::size_t databases)
+shard::shard(asio::io_context& io, std::size_t index, std::size_t databases, bool single_thread)
     : io_(io),
       index_(index),
       strand_(asio::make_strand(io)),
       dbs_(databases),
       rng_(0x5eed0000u + index),
+      single_thread_(single_thread),
       expiry_timer_(strand_) {}
 
 asio::awaitable<void> shard::acquire() {

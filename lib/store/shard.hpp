@@ -32,7 +32,9 @@ class shard {
  public:
   using strand_type = asio::strand<asio::io_context::executor_type>;
 
-  shard(asio::io_context& io, std::size_t index, std::size_t databases);
+  // single_thread: the io_context runs on exactly one thread (enables the
+  // inline fast path of run()).
+  shard(asio::io_context& io, std::size_t index, std::size_t databases, bool single_thread = false);
   shard(const shard&) = delete;
   shard& operator=(const shard&) = delete;
 
@@ -47,9 +49,17 @@ class shard {
   // strand (the completion is deferred, never run inline). When the strand is
   // idle and the caller is on a pool thread, fn runs inline on that thread:
   // no cross-thread wake-up. `fn` must not suspend.
+  //
+  // With a single pool thread no other thread can be inside the strand, and a
+  // free gate means no multi-shard holder either: fn then runs right here,
+  // without the round trip through the scheduler.
   template <class Fn>
   asio::awaitable<void> run(Fn& fn) {
-    return asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+    if (single_thread_ && !locked_) {
+      fn();
+      co_return;
+    }
+    co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
         [this, &fn](auto handler) {
           asio::dispatch(strand_, [this, &fn, h = std::move(handler)]() mutable {
             auto work = [&fn, h = std::move(h)]() mutable {
@@ -89,6 +99,7 @@ class shard {
   strand_type strand_;
   std::vector<database> dbs_;
   std::mt19937_64 rng_;
+  bool single_thread_;
   bool locked_ = false;
   std::deque<util::unique_function> waiting_;
   asio::steady_timer expiry_timer_;

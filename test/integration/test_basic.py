@@ -106,6 +106,20 @@ def test_concurrent_incr_exact_totals(server):
 
 
 def test_mget_never_sees_half_applied_mset(server):
+    check_mset_atomic(server)
+
+
+def test_mget_never_sees_half_applied_mset_single_thread(shrike_binary):
+    # One pool thread, four shards: single-shard work takes the inline fast
+    # path while multi-shard commands hold gates across suspensions.
+    s = Server(shrike_binary, "--threads", "1", "--shards", "4")
+    try:
+        check_mset_atomic(s)
+    finally:
+        s.stop()
+
+
+def check_mset_atomic(server):
     keys = [f"atom:{i}" for i in range(8)]  # spread over the 4 shards
     stop = threading.Event()
     torn = []
