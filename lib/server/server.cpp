@@ -56,8 +56,12 @@ void log_exception(std::exception_ptr e, const char* what) {
 asio::awaitable<void> accept_loop(server_context& srv, tcp::acceptor& acceptor) {
   for (;;) {
     boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(srv.io()),
-                                                        asio::redirect_error(asio::use_awaitable, ec));
+    // A session gets its own strand so that other threads (CLIENT KILL,
+    // MONITOR feeds) can post to it safely; with one pool thread everything
+    // is serialized already and the strand would only add locking.
+    asio::any_io_executor session_ex = srv.threads() == 1 ? asio::any_io_executor(srv.io().get_executor())
+                                                          : asio::any_io_executor(asio::make_strand(srv.io()));
+    tcp::socket socket = co_await acceptor.async_accept(session_ex, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       continue;  // EMFILE and friends: keep serving the clients we have
