@@ -36,7 +36,7 @@ struct flag_name {
   std::string_view name;
 };
 
-// Spelling in the specs file -> bit. Order is irrelevant here.
+// Spelling in the specs file -> bit, in the order COMMAND INFO lists flags.
 constexpr flag_name<std::uint64_t> command_flag_names[] = {
     {flag_write, "write"},
     {flag_readonly, "readonly"},
@@ -65,29 +65,9 @@ constexpr flag_name<std::uint64_t> command_flag_names[] = {
     {flag_touches_arbitrary_keys, "touches_arbitrary_keys"},
 };
 
-// The flags COMMAND INFO shows, in its order (the others are hidden).
-constexpr flag_name<std::uint64_t> visible_command_flags[] = {
-    {flag_write, "write"},
-    {flag_readonly, "readonly"},
-    {flag_denyoom, "denyoom"},
-    {flag_module, "module"},
-    {flag_admin, "admin"},
-    {flag_pubsub, "pubsub"},
-    {flag_noscript, "noscript"},
-    {flag_blocking, "blocking"},
-    {flag_loading, "loading"},
-    {flag_stale, "stale"},
-    {flag_skip_monitor, "skip_monitor"},
-    {flag_skip_slowlog, "skip_slowlog"},
-    {flag_asking, "asking"},
-    {flag_fast, "fast"},
-    {flag_no_auth, "no_auth"},
-    {flag_no_mandatory_keys, "no_mandatory_keys"},
-    {flag_no_async_loading, "no_async_loading"},
-    {flag_no_multi, "no_multi"},
-    {flag_movablekeys, "movablekeys"},
-    {flag_allow_busy, "allow_busy"},
-};
+// Flags COMMAND INFO never shows.
+constexpr std::uint64_t hidden_command_flags =
+    flag_may_replicate | flag_sentinel | flag_only_sentinel | flag_protected | flag_touches_arbitrary_keys;
 
 constexpr std::array<std::string_view, 21> category_names = {
     "keyspace", "read",  "write",     "set",        "sortedset",   "list",      "hash",
@@ -832,7 +812,7 @@ void write_command_info(resp::reply_writer& w, const command_info& cmd,
   w.array(10);
   w.bulk(cmd.name);
   w.integer(cmd.arity);
-  write_flag_set(w, cmd.flags, visible_command_flags);
+  write_flag_set(w, cmd.flags & ~hidden_command_flags, command_flag_names);
   w.integer(cmd.first_key);
   w.integer(cmd.last_key);
   w.integer(cmd.key_step);
