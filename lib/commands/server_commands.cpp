@@ -255,7 +255,7 @@ void line(std::string& s, std::string_view key, T value) {
 
 bool want(const std::set<std::string>& sections, bool all, bool everything, std::string_view name, bool default_on = true) {
   if (everything) return true;
-  if (all) return name != "commandstats" && name != "latencystats" ? true : false;
+  if (all) return name != "commandstats" && name != "latencystats";
   if (sections.empty()) return default_on;
   return sections.count(std::string(name)) > 0;
 }
@@ -418,9 +418,7 @@ void cmd_info(command_context& ctx) {
                     calls ? static_cast<double>(usec) / static_cast<double>(calls) : 0.0,
                     static_cast<unsigned long long>(row.stat.rejected_calls.load()),
                     static_cast<unsigned long long>(row.stat.failed_calls.load()));
-      std::string name = row.info->name;
-      std::replace(name.begin(), name.end(), '|', '|');
-      line(out, "cmdstat_" + name, std::string(buf));
+      line(out, "cmdstat_" + row.info->name, std::string(buf));
     };
     for (auto* row : command_table::instance().rows()) {
       emit(*row);

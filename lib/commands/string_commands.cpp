@@ -108,15 +108,9 @@ bool reply_get(command_context& ctx, store::database& db, std::string_view key) 
   return true;
 }
 
-entry* store_string(command_context& ctx, store::database& db, std::string_view key, std::string_view value,
-                    std::int64_t expire_at, bool keep_ttl) {
-  return db.set_string(key, value, ctx.now_ms, expire_at, keep_ttl);
-}
-
-// setGenericCommand.
+// setGenericCommand. integer_replies: SETNX's :1/:0 instead of +OK/nil.
 void set_generic(command_context& ctx, unsigned flags, std::string_view key, std::string_view value,
-                 std::string_view expire, bool has_expire, std::string_view ok_reply_int = {},
-                 std::string_view abort_reply_int = {}) {
+                 std::string_view expire, bool has_expire, bool integer_replies = false) {
   std::int64_t ms = -1;
   if (has_expire && !expire_ms(ctx, expire, flags, ms)) return;
   auto& db = ctx.db(key);
@@ -126,16 +120,16 @@ void set_generic(command_context& ctx, unsigned flags, std::string_view key, std
   entry* found = db.lookup(key, ctx.now_ms);
   if (((flags & opt_nx) && found) || ((flags & opt_xx) && !found)) {
     if (!(flags & opt_get)) {
-      if (!abort_reply_int.empty())
+      if (integer_replies)
         ctx.out.integer(0);
       else
         ctx.out.null();
     }
     return;
   }
-  store_string(ctx, db, key, value, has_expire ? ms : -1, flags & opt_keepttl);
+  db.set_string(key, value, ctx.now_ms, has_expire ? ms : -1, flags & opt_keepttl);
   if (!(flags & opt_get)) {
-    if (!ok_reply_int.empty())
+    if (integer_replies)
       ctx.out.integer(1);
     else
       ctx.out.ok();
@@ -149,7 +143,7 @@ void cmd_set(command_context& ctx) {
   set_generic(ctx, flags, ctx.arg(1), ctx.arg(2), expire, flags & any_expire);
 }
 
-void cmd_setnx(command_context& ctx) { set_generic(ctx, opt_nx, ctx.arg(1), ctx.arg(2), {}, false, "1", "0"); }
+void cmd_setnx(command_context& ctx) { set_generic(ctx, opt_nx, ctx.arg(1), ctx.arg(2), {}, false, true); }
 void cmd_setex(command_context& ctx) { set_generic(ctx, opt_ex, ctx.arg(1), ctx.arg(3), ctx.arg(2), true); }
 void cmd_psetex(command_context& ctx) { set_generic(ctx, opt_px, ctx.arg(1), ctx.arg(3), ctx.arg(2), true); }
 
@@ -158,7 +152,7 @@ void cmd_get(command_context& ctx) { reply_get(ctx, ctx.db(ctx.arg(1)), ctx.arg(
 void cmd_getset(command_context& ctx) {
   auto& db = ctx.db(ctx.arg(1));
   if (!reply_get(ctx, db, ctx.arg(1))) return;
-  store_string(ctx, db, ctx.arg(1), ctx.arg(2), -1, false);
+  db.set_string(ctx.arg(1), ctx.arg(2), ctx.now_ms, -1, false);
 }
 
 void cmd_getdel(command_context& ctx) {
@@ -197,7 +191,8 @@ void cmd_mset_generic(command_context& ctx, bool nx) {
       if (ctx.db(ctx.arg(j)).lookup(ctx.arg(j), ctx.now_ms)) return ctx.out.integer(0);
     }
   }
-  for (std::size_t j = 1; j < ctx.argc(); j += 2) store_string(ctx, ctx.db(ctx.arg(j)), ctx.arg(j), ctx.arg(j + 1), -1, false);
+  for (std::size_t j = 1; j < ctx.argc(); j += 2)
+    ctx.db(ctx.arg(j)).set_string(ctx.arg(j), ctx.arg(j + 1), ctx.now_ms, -1, false);
   if (nx)
     ctx.out.integer(1);
   else
@@ -230,7 +225,7 @@ void cmd_append(command_context& ctx) {
   std::string_view add = ctx.arg(2);
   entry* e = write_key(ctx, db, ctx.arg(1));
   if (!e) {
-    e = store_string(ctx, db, ctx.arg(1), add, -1, false);
+    e = db.set_string(ctx.arg(1), add, ctx.now_ms, -1, false);
     return ctx.out.integer(e->val_len);
   }
   if (!check_type(ctx, e, value_type::string)) return;
@@ -262,7 +257,7 @@ void incr_by(command_context& ctx, std::int64_t incr) {
   value += incr;
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  store_string(ctx, db, ctx.arg(1), std::string_view(buf, static_cast<std::size_t>(end - buf)), -1, true);
+  db.set_string(ctx.arg(1), std::string_view(buf, static_cast<std::size_t>(end - buf)), ctx.now_ms, -1, true);
   ctx.out.integer(value);
 }
 
@@ -291,7 +286,7 @@ void cmd_incrbyfloat(command_context& ctx) {
   value += incr;
   if (std::isnan(value) || std::isinf(value)) return ctx.out.error("increment would produce NaN or Infinity");
   std::string text = util::format_long_double_human(value);
-  store_string(ctx, db, ctx.arg(1), text, -1, true);
+  db.set_string(ctx.arg(1), text, ctx.now_ms, -1, true);
   ctx.out.bulk(text);
 }
 
@@ -322,7 +317,7 @@ void cmd_setrange(command_context& ctx) {
   if (!e) {
     if (value.empty()) return ctx.out.integer(0);
     if (!check_string_length(ctx, offset, static_cast<std::int64_t>(value.size()))) return;
-    e = store_string(ctx, db, ctx.arg(1), {}, -1, false);
+    e = db.set_string(ctx.arg(1), {}, ctx.now_ms, -1, false);
   } else {
     if (!check_type(ctx, e, value_type::string)) return;
     if (value.empty()) return ctx.out.integer(e->val_len);

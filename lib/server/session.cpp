@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "commands/command_table.hpp"
+#include "commands/helpers.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
 
@@ -26,18 +27,15 @@ constexpr std::size_t initial_read_size = 16 * 1024;
 constexpr std::size_t query_buffer_limit = 1024ull * 1024 * 1024;  // client-query-buffer-limit
 constexpr std::size_t max_batch = 1024;  // requests parsed before replies are flushed
 
+// "ip:port", or "[ip6]:port" as Redis's anetFormatAddr writes IPv6 peers.
 std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
   auto addr = ep.address();
   if (addr.is_v4()) return addr.to_string() + ":" + std::to_string(ep.port());
-  return addr.to_string() + ":" + std::to_string(ep.port());
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
+  return "[" + addr.to_string() + "]:" + std::to_string(ep.port());
 }
 }  // namespace
+
+using commands::iequals;
 
 struct session::planned {
   resp::request req;
@@ -68,6 +66,7 @@ session::~session() { srv_.unregister_client(client_->id); }
 
 void session::reset_connection() {
   client_->db = 0;
+  client_->db_shown = 0;
   client_->resp = 2;
   client_->replies = reply_mode::on;
   client_->no_evict = false;
@@ -210,7 +209,7 @@ asio::awaitable<bool> session::read_more() {
 std::size_t session::parse_available(std::vector<planned>& slots) {
   auto& table = commands::command_table::instance();
   auto& shards = srv_.shards();
-  std::vector<int> positions;
+  std::vector<int>& positions = key_positions_;
   std::size_t n = 0;
   while (in_begin_ < in_end_ && n < max_batch) {
     if (n == slots.size()) slots.emplace_back();

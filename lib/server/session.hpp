@@ -59,6 +59,7 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   std::string out_;
   resp::reply_writer writer_{out_};
   bool close_ = false;
+  std::vector<int> key_positions_;  // scratch for the batch planner, reused
   bool push_mode_ = false;
   bool is_monitor_ = false;
   std::string push_queue_;
