@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs what building, running and testing Shrike needs on Debian 12.
+# Installs what building Shrike needs on Debian 12; with --tests also what the
+# tests need (redis-server as the reference, redis-tools, redis-py, pytest).
 # Runs apt-get only when something is missing (root, or sudo when available).
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config
-          libboost1.81-dev libboost-program-options1.81-dev libboost-test1.81-dev nlohmann-json3-dev
-          redis-server redis-tools python3-redis python3-pytest python3-hiredis)
+          libboost1.81-dev libboost-program-options1.81-dev libboost-test1.81-dev nlohmann-json3-dev)
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(redis-server redis-tools python3-redis python3-pytest python3-hiredis)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -14,5 +17,10 @@ if ((${#missing[@]})); then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+  # Debian's redis-server package starts a service on 6379, the port
+  # shrike-server uses by default; the tests start their own instances.
+  if printf '%s\n' "${missing[@]}" | grep -qx redis-server && command -v systemctl >/dev/null &&
+     systemctl is-active --quiet redis-server 2>/dev/null; then
+    $SUDO systemctl disable --now redis-server || true
+  fi
 fi
-# Debian's redis-server package starts a service on 6379; tests never use it.

@@ -5,7 +5,7 @@
 # first race it sees). Set SKIP_SANITIZERS=1 to run the normal build only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 BUILD_DIR=build scripts/build.sh -DWARNINGS_AS_ERRORS=ON
 ctest --test-dir build --output-on-failure
 if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
