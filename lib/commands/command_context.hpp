@@ -5,8 +5,11 @@
 // touch those shards' databases directly (ctx.db(key)); it must not suspend.
 #include <cstdint>
 #include <span>
+#include <random>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "resp/reply_writer.hpp"
 #include "server/client_state.hpp"
@@ -36,12 +39,17 @@ struct command_context {
   std::int64_t now_ms;
   const command_row* row = nullptr;
   session_hooks* session = nullptr;
+  // Keys (db, key) that gained list or sorted-set elements during the command:
+  // clients blocked on them are served once the command is done.
+  std::vector<std::pair<std::size_t, std::string>>* ready_keys = nullptr;
 
   std::size_t argc() const { return argv.size(); }
   std::string_view arg(std::size_t i) const { return argv[i]; }
 
   // The database of the client's selected db in the shard that owns `key`.
   store::database& db(std::string_view key) { return srv.shards().db_for(key, client.db); }
+  // The random generator of the shard that owns `key` (SPOP, SRANDMEMBER, ...).
+  std::mt19937_64& rng(std::string_view key) { return srv.shards().at(srv.shards().shard_of(key)).rng(); }
 };
 
 // Redis's shared error texts (server.c createSharedObjects).

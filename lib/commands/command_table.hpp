@@ -91,5 +91,9 @@ void register_string_commands(command_table& t);
 void register_bit_commands(command_table& t);
 void register_key_commands(command_table& t);
 void register_server_commands(command_table& t);
+void register_list_commands(command_table& t);
+void register_hash_commands(command_table& t);
+void register_set_commands(command_table& t);
+void register_zset_commands(command_table& t);
 
 }  // namespace shrike::commands

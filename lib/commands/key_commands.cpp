@@ -31,7 +31,13 @@ const char* type_name(value_type t) {
 }
 
 const char* encoding_name(const entry* e) {
-  if (e->type != value_type::string) return e->object()->encoding_name();
+  if (e->holds_object()) return e->object()->encoding_name();
+  switch (e->type) {
+    case value_type::set: return "intset";
+    case value_type::hash:
+    case value_type::zset: return "listpack";
+    default: break;
+  }
   switch (static_cast<store::string_encoding>(e->encoding)) {
     case store::string_encoding::integer: return "int";
     case store::string_encoding::embstr: return "embstr";

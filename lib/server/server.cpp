@@ -131,6 +131,18 @@ int run_server(config_store& config) {
   });
   config.on_change("slowlog-max-len",
                    [&srv, &config](std::string_view) { srv.slowlog_max_len = config.get_int("slowlog-max-len"); });
+  const std::pair<const char*, std::atomic<std::int64_t>*> hot_limits[] = {
+      {"hash-max-listpack-entries", &srv.hash_max_listpack_entries},
+      {"hash-max-listpack-value", &srv.hash_max_listpack_value},
+      {"set-max-intset-entries", &srv.set_max_intset_entries},
+      {"zset-max-listpack-entries", &srv.zset_max_listpack_entries},
+      {"zset-max-listpack-value", &srv.zset_max_listpack_value},
+      {"list-max-listpack-size", &srv.list_max_listpack_size},
+  };
+  for (auto [name, slot] : hot_limits) {
+    *slot = config.get_int(name);
+    config.on_change(name, [slot, name, &config](std::string_view) { *slot = config.get_int(name); });
+  }
 
   // Listeners: every address of `bind` ("-" prefix = optional, as Redis).
   const int port = static_cast<int>(config.get_int("port"));

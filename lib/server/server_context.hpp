@@ -80,6 +80,13 @@ class server_context {
   std::atomic<std::int64_t> slowlog_max_len{128};
   std::atomic<std::int64_t> max_clients{10000};
   std::atomic<std::int64_t> idle_timeout_s{0};
+  // Compact-encoding limits of the collection types (Redis's defaults).
+  std::atomic<std::int64_t> hash_max_listpack_entries{512};
+  std::atomic<std::int64_t> hash_max_listpack_value{64};
+  std::atomic<std::int64_t> set_max_intset_entries{512};
+  std::atomic<std::int64_t> zset_max_listpack_entries{128};
+  std::atomic<std::int64_t> zset_max_listpack_value{64};
+  std::atomic<std::int64_t> list_max_listpack_size{-2};
   std::string requirepass() const;
 
   // MONITOR: clients that receive every executed command.

@@ -64,6 +64,29 @@ entry* database::add_object(std::string_view key, value_type type, value_object*
   return e;
 }
 
+entry* database::add_inline(std::string_view key, value_type type, std::uint8_t encoding, std::string_view bytes,
+                            std::int64_t now_ms) {
+  entry* e = allocate_entry(key, type, bytes.size(), false);
+  if (!bytes.empty()) std::memcpy(e->value_data(), bytes.data(), bytes.size());
+  e->val_len = static_cast<std::uint32_t>(bytes.size());
+  e->encoding = encoding;
+  e->lru = lru_now(now_ms);
+  table_.insert(e);
+  return e;
+}
+
+entry* database::convert_to_object(entry* e, value_object* obj, std::uint8_t encoding) {
+  entry* n = e;
+  if (e->string_capacity() < sizeof(value_object*)) {
+    n = reshape_entry(e, e->has_expire(), sizeof(value_object*));
+    table_.relink(e, n);
+    if (n->has_expire()) expiring_[n->expiry()->index] = n;
+  }
+  n->set_object(obj);
+  n->encoding = encoding;
+  return n;
+}
+
 entry* database::resize_string(entry* e, std::size_t new_len) {
   if (new_len <= e->string_capacity()) {
     e->val_len = static_cast<std::uint32_t>(new_len);
@@ -109,7 +132,7 @@ entry* database::set_expire(entry* e, std::int64_t at_ms) {
     e->expiry()->at_ms = at_ms;
     return e;
   }
-  std::size_t cap = e->type == value_type::string ? e->val_len : 0;
+  std::size_t cap = e->payload_size();
   entry* n = reshape_entry(e, true, cap);
   table_.relink(e, n);
   n->expiry()->at_ms = at_ms;
@@ -120,7 +143,7 @@ entry* database::set_expire(entry* e, std::int64_t at_ms) {
 entry* database::persist(entry* e) {
   if (!e->has_expire()) return e;
   unindex_expire(e);
-  std::size_t cap = e->type == value_type::string ? e->val_len : 0;
+  std::size_t cap = e->payload_size();
   entry* n = reshape_entry(e, false, cap);
   table_.relink(e, n);
   return n;

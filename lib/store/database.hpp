@@ -39,7 +39,15 @@ class database {
   // Adds a new key holding `obj` (the key must not exist).
   entry* add_object(std::string_view key, value_type type, value_object* obj, std::int64_t now_ms);
 
-  // Resizes a string value in place when the block allows, otherwise moves it
+  // Adds a new key whose value is held inline (a compact collection encoding).
+  entry* add_inline(std::string_view key, value_type type, std::uint8_t encoding, std::string_view bytes,
+                    std::int64_t now_ms);
+  // Replaces an inline value by `obj` (a compact collection outgrew its
+  // encoding); same key and TTL. The caller has already copied what it needs
+  // from the inline bytes. Returns the entry to use.
+  entry* convert_to_object(entry* e, value_object* obj, std::uint8_t encoding);
+
+  // Resizes an inline value (a string or a compact collection) in place when the block allows, otherwise moves it
   // to a larger block (growing greedily like sds). Returns the entry to use.
   entry* resize_string(entry* e, std::size_t new_len);
 

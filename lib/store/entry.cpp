@@ -16,7 +16,7 @@ std::size_t entry::string_capacity() const {
 std::size_t entry::block_size() const { return malloc_usable_size(const_cast<entry*>(this)); }
 
 entry* allocate_entry(std::string_view key, value_type type, std::size_t value_capacity, bool with_expire) {
-  if (type != value_type::string && value_capacity < sizeof(value_object*)) value_capacity = sizeof(value_object*);
+  if (value_capacity < sizeof(value_object*)) value_capacity = sizeof(value_object*);
   std::size_t header = sizeof(entry) + (with_expire ? sizeof(expire_info) : 0);
   void* mem = std::malloc(header + key.size() + value_capacity);
   if (!mem) throw std::bad_alloc();
@@ -35,18 +35,19 @@ entry* allocate_entry(std::string_view key, value_type type, std::size_t value_c
 }
 
 void free_entry(entry* e) {
-  if (e->type != value_type::string) delete e->object();
+  if (e->holds_object()) delete e->object();
   std::free(e);
 }
 
 entry* reshape_entry(entry* e, bool with_expire, std::size_t value_capacity) {
-  std::size_t payload = e->type == value_type::string ? e->val_len : sizeof(value_object*);
+  std::size_t payload = e->payload_size();
   if (value_capacity < payload) value_capacity = payload;
   entry* n = allocate_entry(e->key(), e->type, value_capacity, with_expire);
   n->next = e->next;  // the caller puts n where e was in its bucket chain
   n->val_len = e->val_len;
   n->lru = e->lru;
   n->encoding = e->encoding;
+  n->flags = static_cast<std::uint8_t>((e->flags & ~entry::has_expire_flag) | (n->flags & entry::has_expire_flag));
   if (with_expire && e->has_expire()) *n->expiry() = *e->expiry();
   if (payload) std::memcpy(n->value_data(), e->value_data(), payload);
   std::free(e);  // the value object (if any) now belongs to n
@@ -54,11 +55,12 @@ entry* reshape_entry(entry* e, bool with_expire, std::size_t value_capacity) {
 }
 
 entry* rekey_entry(entry* e, std::string_view new_key) {
-  std::size_t payload = e->type == value_type::string ? e->val_len : sizeof(value_object*);
+  std::size_t payload = e->payload_size();
   entry* n = allocate_entry(new_key, e->type, payload, e->has_expire());
   n->val_len = e->val_len;
   n->lru = e->lru;
   n->encoding = e->encoding;
+  n->flags = e->flags;
   if (e->has_expire()) *n->expiry() = *e->expiry();
   if (payload) std::memcpy(n->value_data(), e->value_data(), payload);
   std::free(e);
@@ -66,15 +68,15 @@ entry* rekey_entry(entry* e, std::string_view new_key) {
 }
 
 entry* copy_entry(const entry* e, std::string_view new_key) {
-  std::size_t payload = e->type == value_type::string ? e->val_len : sizeof(value_object*);
+  std::size_t payload = e->payload_size();
   entry* n = allocate_entry(new_key, e->type, payload, false);
   n->val_len = e->val_len;
   n->lru = e->lru;
   n->encoding = e->encoding;
-  if (e->type == value_type::string) {
-    if (payload) std::memcpy(n->value_data(), e->value_data(), payload);
-  } else {
+  if (e->holds_object()) {
     n->set_object(e->object()->clone());
+  } else if (payload) {
+    std::memcpy(n->value_data(), e->value_data(), payload);
   }
   return n;
 }

@@ -3,9 +3,11 @@
 //
 //   [entry header 24 B][expire_info 16 B, only if the key has a TTL][key bytes][value]
 //
-// value: the bytes of a string (capacity up to the end of the malloc block, so
-// APPEND/SETRANGE often grow in place), or a pointer to a value_object for the
-// collection types. One allocation per key is what makes Shrike lighter per key
+// value: inline bytes (capacity up to the end of the malloc block, so
+// APPEND/SETRANGE often grow in place) or a pointer to a value_object. Strings
+// and the compact encodings of small collections (packed hashes and sorted
+// sets, integer sets: Redis's listpack/intset idea) are inline; large
+// collections are value_objects (object_value_flag). One allocation per key is what makes Shrike lighter per key
 // than Redis (dictEntry + robj key + robj/sds value). Keys without a TTL pay
 // nothing for expiry: the 16 bytes exist only in blocks of keys that have one.
 //
@@ -49,8 +51,12 @@ struct entry {
   std::uint8_t reserved;
 
   static constexpr std::uint8_t has_expire_flag = 1;
+  static constexpr std::uint8_t object_value_flag = 2;  // the value slot holds a value_object*
 
   bool has_expire() const { return flags & has_expire_flag; }
+  bool holds_object() const { return flags & object_value_flag; }
+  // Bytes of the value slot that a copy of the block must carry.
+  std::size_t payload_size() const { return holds_object() ? sizeof(value_object*) : val_len; }
   std::size_t header_size() const { return sizeof(entry) + (has_expire() ? sizeof(expire_info) : 0); }
 
   expire_info* expiry() { return reinterpret_cast<expire_info*>(this + 1); }
@@ -63,29 +69,34 @@ struct entry {
   char* value_data() { return key_data() + key_len; }
   const char* value_data() const { return key_data() + key_len; }
 
-  // Strings only.
+  // Inline values (strings, compact collections).
   std::string_view str() const { return {value_data(), val_len}; }
   std::size_t string_capacity() const;
 
-  // Collections only: the pointer is stored unaligned after the key.
+  // Object values only: the pointer is stored unaligned after the key.
   value_object* object() const {
     value_object* p;
     std::memcpy(&p, value_data(), sizeof(p));
     return p;
   }
-  void set_object(value_object* p) { std::memcpy(value_data(), &p, sizeof(p)); }
+  void set_object(value_object* p) {
+    std::memcpy(value_data(), &p, sizeof(p));
+    flags |= object_value_flag;
+    val_len = 0;
+  }
 
   // Bytes of the block as the allocator reports them (INFO/MEMORY accounting).
   std::size_t block_size() const;
 };
 static_assert(sizeof(entry) == 24);
 
-// Allocates a block for `key` with room for `value_capacity` value bytes.
+// Allocates a block for `key` with room for `value_capacity` inline value bytes
+// (at least a pointer's worth).
 entry* allocate_entry(std::string_view key, value_type type, std::size_t value_capacity, bool with_expire);
 // Frees the block and the value object it owns.
 void free_entry(entry* e);
 // Copies `e` into a new block with the given expiry layout and value capacity
-// (at least the current string length); frees the old block.
+// (at least the current payload); frees the old block.
 entry* reshape_entry(entry* e, bool with_expire, std::size_t value_capacity);
 
 // A copy of `e` under another key (RENAME): same value (the object moves, it
