@@ -9,6 +9,7 @@
 
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/scan_args.hpp"
 #include "util/glob.hpp"
 
 namespace shrike::commands {
@@ -387,48 +388,12 @@ unsigned shard_bits(std::size_t shards) {
   return bits;
 }
 
-bool parse_cursor(std::string_view text, std::uint64_t& cursor) {
-  // strtoul semantics, as Redis's parseScanCursorOrReply.
-  std::string s(text);
-  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) {
-    if (s.empty()) {
-      cursor = 0;
-      return true;
-    }
-    return false;
-  }
-  errno = 0;
-  char* end = nullptr;
-  cursor = std::strtoul(s.c_str(), &end, 10);
-  return *end == '\0' && errno != ERANGE;
-}
-
 void cmd_scan(command_context& ctx) {
   std::uint64_t cursor;
-  if (!parse_cursor(ctx.arg(1), cursor)) return ctx.out.error("invalid cursor");
-  std::int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  std::string_view type;
-  bool use_type = false;
-  for (std::size_t i = 2; i < ctx.argc();) {
-    const std::size_t left = ctx.argc() - i;
-    if (iequals(ctx.arg(i), "count") && left >= 2) {
-      if (!int_arg(ctx, i + 1, count)) return;
-      if (count < 1) return ctx.out.error(errors::syntax);
-      i += 2;
-    } else if (iequals(ctx.arg(i), "match") && left >= 2) {
-      pattern = ctx.arg(i + 1);
-      use_pattern = !(pattern == "*");
-      i += 2;
-    } else if (iequals(ctx.arg(i), "type") && left >= 2) {
-      type = ctx.arg(i + 1);
-      use_type = true;
-      i += 2;
-    } else {
-      return ctx.out.error(errors::syntax);
-    }
-  }
+  if (!parse_scan_cursor(ctx, 1, cursor)) return;
+  scan_options opt;
+  if (!parse_scan_options(ctx, 2, true, opt)) return;
+  const std::int64_t count = opt.count;
   // SCAN runs with every shard gated (as Redis, one scan step sees one
   // consistent keyspace) and moves on to the next shard within the same call
   // while COUNT is not reached, so a small keyspace comes back in one call.
@@ -453,13 +418,13 @@ void cmd_scan(command_context& ctx) {
   std::vector<entry*> expired;
   std::vector<std::size_t> expired_shard;
   for (auto [shard_index, e] : found) {
-    if (use_pattern && !util::glob_match(pattern, e->key())) continue;
+    if (opt.use_pattern && !util::glob_match(opt.pattern, e->key())) continue;
     if (store::database::is_expired(e, ctx.now_ms)) {
       expired.push_back(e);
       expired_shard.push_back(shard_index);
       continue;
     }
-    if (use_type && !iequals(type, type_name(e->type))) continue;
+    if (opt.use_type && !iequals(opt.type, type_name(e->type))) continue;
     keys.emplace_back(e->key());
   }
   for (std::size_t i = 0; i < expired.size(); ++i) shards.at(expired_shard[i]).db(ctx.client.db).erase_entry(expired[i]);
