@@ -123,6 +123,21 @@ def convert_command(name, spec):
     return out
 
 
+# Commands newer than Redis 7.0 that Shrike implements on purpose (listed in
+# the README): redis-py 5 sends CLIENT SETINFO on every connection.
+EXTENSIONS = {
+    "client": [{"name": "client|setinfo", "arity": 4,
+                "command_flags": ["noscript", "loading", "stale", "sentinel"],
+                "acl_categories": ["connection"],
+                "command_tips": ["request_policy:all_nodes", "response_policy:all_succeeded"],
+                "group": "connection", "since": "7.2.0", "complexity": "O(1)",
+                "summary": "Sets information specific to the client or connection.",
+                "arguments": [{"name": "attr", "type": "oneof", "arguments": [
+                    {"name": "libname", "type": "string", "token": "LIB-NAME"},
+                    {"name": "libver", "type": "string", "token": "LIB-VER"}]}]}],
+}
+
+
 def load(directory):
     top = {}
     subs = {}
@@ -143,6 +158,8 @@ def load(directory):
                 if cmd["name"] in top:
                     raise ValueError("duplicate command " + cmd["name"])
                 top[cmd["name"]] = cmd
+    for container, extra in EXTENSIONS.items():
+        subs.setdefault(container, []).extend(extra)
     for container, children in subs.items():
         if container not in top:
             raise ValueError("subcommands of unknown container " + container)

@@ -2,33 +2,91 @@
 // Blocking commands (BLPOP, BLMOVE, BZPOPMIN, ...): clients that wait for a key
 // to receive elements.
 //
-// A blocked client registers a waiter on each of its keys, in the shards that
-// own them, atomically with its first (empty) look at the keys. A command that
-// adds elements calls signal_key_ready(); when the command is done, the
-// dispatcher (still on the key's shard) calls serve_ready_keys(), which hands
-// elements to the waiters of each ready key in arrival order. A waiter is
-// claimed exactly once (served, timed out, unblocked or disconnected), so a
-// waiter on several keys in several shards is served at most once, and an
-// element is never handed to a waiter that is giving up.
+// A blocking command first tries its non-blocking form on the shards of its
+// keys; when that finds nothing, it registers a waiter on each key IN THE SAME
+// STEP (so no push can slip between the look and the registration) and its
+// coroutine waits: a timer with the command's deadline raced against the
+// socket (a disconnection ends the wait; pipelined bytes are kept).
+//
+// A command that adds elements calls signal_key_ready(); once the command is
+// done, the dispatcher (still holding the key's shard) calls serve_ready_keys(),
+// which hands elements to the waiters of each ready key in arrival order. A
+// waiter is claimed exactly once (served, timed out, unblocked or
+// disconnected), so a waiter on several keys in several shards is served at
+// most once and an element is never handed to a waiter that is giving up.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "commands/command_context.hpp"
+#include "store/blocked_keys.hpp"
+#include "store/shard.hpp"
 
 namespace shrike::commands {
 
+using ready_list = std::vector<std::pair<std::size_t, std::string>>;
+
 // Records that `key` of database `db` gained list or sorted-set elements.
+// Costs nothing while no client is blocked anywhere.
 inline void signal_key_ready(command_context& ctx, std::size_t db, std::string_view key) {
-  if (ctx.ready_keys) ctx.ready_keys->emplace_back(db, std::string(key));
+  if (ctx.ready_keys && ctx.srv.blocked_clients.load(std::memory_order_relaxed) > 0)
+    ctx.ready_keys->emplace_back(db, std::string(key));
 }
 inline void signal_key_ready(command_context& ctx, std::string_view key) { signal_key_ready(ctx, ctx.client.db, key); }
+
+// How a wait ended; set by whoever claimed the waiter, before waking it.
+enum class block_outcome { pending, served, retry, timed_out, unblocked_timeout, unblocked_error };
+
+// A client waiting on keys. Subclasses know how to serve themselves.
+class key_waiter : public store::blocked_client {
+ public:
+  key_waiter(boost::asio::any_io_executor ex, std::size_t db, int resp, store::value_type type)
+      : blocked_client(ex), db(db), resp(resp), type(type) {}
+
+  // Called on the shard of `key` (which holds a non-empty value of `type`)
+  // with the waiter already claimed: pops what the command pops, writes its
+  // reply into `reply` (protocol `resp`), signals keys it pushed to. Sets
+  // outcome (served, or retry to make the command run again).
+  virtual void serve(server::server_context& srv, store::shard& sh, std::string_view key, ready_list& ready) = 0;
+
+  const std::size_t db;
+  const int resp;
+  const store::value_type type;
+  block_outcome outcome = block_outcome::pending;
+  std::string reply;
+};
+
+// One blocking call, as the command describes it.
+struct blocking_call {
+  std::vector<std::string_view> gate_keys;  // keys the attempt touches (their shards are held)
+  std::vector<std::string_view> wait_keys;  // keys to wait on, in the command's order
+  std::int64_t deadline_ms = 0;             // unix ms; 0 = wait forever
+  // The non-blocking form: true when it wrote a reply.
+  std::function<bool(command_context&)> attempt;
+  std::function<std::shared_ptr<key_waiter>(boost::asio::any_io_executor)> make_waiter;
+  // The reply of a timeout (a null array for BLPOP, a null for BLMOVE, ...).
+  std::function<void(command_context&)> timeout_reply;
+};
+
+boost::asio::awaitable<void> run_blocking(command_context& ctx, blocking_call call);
+
+// Redis's getTimeoutFromObjectOrReply in seconds: the deadline in unix ms,
+// 0 for "forever"; false after writing the error reply.
+bool parse_block_timeout(command_context& ctx, std::size_t index, std::int64_t& deadline_ms);
 
 // Serves the waiters of every ready key (and of keys made ready meanwhile, as
 // when a served BLMOVE pushes into another list). Runs on the shards of the
 // keys (the command's hop or gates); clears `ready`.
-void serve_ready_keys(server::server_context& srv, std::vector<std::pair<std::size_t, std::string>>& ready);
+void serve_ready_keys(server::server_context& srv, ready_list& ready);
+
+// CLIENT UNBLOCK: ends the wait of client `id`; false when it is not blocked.
+bool unblock_client(server::server_context& srv, std::uint64_t id, bool with_error);
 
 }  // namespace shrike::commands

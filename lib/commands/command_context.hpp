@@ -29,6 +29,11 @@ class session_hooks {
   // MONITOR: from now on the connection also receives pushed bytes. False
   // when it already is a monitor (Redis then replies nothing).
   virtual bool become_monitor() = 0;
+  // Blocking commands: waits until `c` is woken (true), its deadline passes
+  // (true, after claiming it: the caller sees no outcome recorded) or the peer
+  // disconnects (false). Bytes that arrive meanwhile are kept for after the
+  // command. deadline_ms: unix ms, 0 = none.
+  virtual boost::asio::awaitable<bool> wait_blocked(store::blocked_client& c, std::int64_t deadline_ms) = 0;
 };
 
 struct command_context {

@@ -1,6 +1,7 @@
 // Connection: PING, ECHO, QUIT, HELLO, AUTH, RESET, CLIENT.
 #include <string>
 
+#include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
 #include "util/clock.hpp"
@@ -136,21 +137,24 @@ void cmd_reset(command_context& ctx) {
 // --- CLIENT -----------------------------------------------------------------
 
 std::string client_line(const server::client_state& c, std::int64_t now_ms) {
-  std::string name, cmd;
+  std::string name, cmd, lib_name, lib_ver;
   {
     std::lock_guard lock(c.info_mutex);
     name = c.name;
+    lib_name = c.lib_name;
+    lib_ver = c.lib_ver;
     cmd = c.last_command.load(std::memory_order_relaxed);
   }
   const std::int64_t now_s = now_ms / 1000;
   std::string line = "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +
                      " fd=" + std::to_string(c.fd) + " name=" + name +
                      " age=" + std::to_string(now_s - c.created_ms / 1000) +
-                     " idle=" + std::to_string(now_s - c.last_interaction_ms.load() / 1000) + " flags=N" +
+                     " idle=" + std::to_string(now_s - c.last_interaction_ms.load() / 1000) + " flags=" + (c.blocked.load() ? "b" : "N") +
                      " db=" + std::to_string(c.db_shown.load()) + " sub=0 psub=0 ssub=0 multi=-1" +
                      " qbuf=" + std::to_string(c.query_buffer.load()) + " qbuf-free=0 argv-mem=0 multi-mem=0" +
                      " rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=" + std::to_string(c.query_buffer.load() + 1024) +
-                     " events=r cmd=" + cmd + " user=default redir=-1 resp=" + std::to_string(c.resp);
+                     " events=r cmd=" + cmd + " user=default redir=-1 resp=" + std::to_string(c.resp) +
+                     " lib-name=" + lib_name + " lib-ver=" + lib_ver;
   return line;
 }
 
@@ -160,6 +164,42 @@ void cmd_client_setname(command_context& ctx) {
   if (!valid_client_name(ctx.arg(2))) return ctx.out.error(bad_name);
   set_name(ctx, ctx.arg(2));
   ctx.out.ok();
+}
+
+// CLIENT SETINFO (Redis 7.2; redis-py 5 sends it on connect): the library
+// name and version shown by CLIENT LIST/INFO.
+void cmd_client_setinfo(command_context& ctx) {
+  auto attr = ctx.arg(2);
+  std::string* slot = nullptr;
+  if (iequals(attr, "lib-name"))
+    slot = &ctx.client.lib_name;
+  else if (iequals(attr, "lib-ver"))
+    slot = &ctx.client.lib_ver;
+  else
+    return ctx.out.error("Unrecognized option '" + std::string(attr) + "'");
+  for (char c : ctx.arg(3)) {
+    if (c < '!' || c > '~')
+      return ctx.out.error(std::string(attr) + " cannot contain spaces, newlines or special characters.");
+  }
+  {
+    std::lock_guard lock(ctx.client.info_mutex);
+    slot->assign(ctx.arg(3));
+  }
+  ctx.out.ok();
+}
+
+void cmd_client_unblock(command_context& ctx) {
+  if (ctx.argc() > 4) return subcommand_syntax_error(ctx);
+  bool with_error = false;
+  if (ctx.argc() == 4) {
+    if (iequals(ctx.arg(3), "error"))
+      with_error = true;
+    else if (!iequals(ctx.arg(3), "timeout"))
+      return ctx.out.error("CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  }
+  std::int64_t id;
+  if (!int_arg(ctx, 2, id)) return;
+  ctx.out.integer(unblock_client(ctx.srv, static_cast<std::uint64_t>(id), with_error) ? 1 : 0);
 }
 
 void cmd_client_getname(command_context& ctx) {
@@ -369,6 +409,8 @@ void register_connection_commands(command_table& t) {
   t.add("client|reply", exec_kind::local, cmd_client_reply);
   t.add("client|no-evict", exec_kind::local, cmd_client_no_evict);
   t.add("client|help", exec_kind::local, cmd_client_help);
+  t.add("client|setinfo", exec_kind::local, cmd_client_setinfo);
+  t.add("client|unblock", exec_kind::local, cmd_client_unblock);
 }
 
 }  // namespace shrike::commands

@@ -328,7 +328,7 @@ void cmd_info(command_context& ctx) {
     line(out, "maxclients", srv.max_clients.load());
     line(out, "client_recent_max_input_buffer", 0);
     line(out, "client_recent_max_output_buffer", 0);
-    line(out, "blocked_clients", 0);
+    line(out, "blocked_clients", srv.blocked_clients.load());
     line(out, "tracking_clients", 0);
     line(out, "clients_in_timeout_table", 0);
   }

@@ -8,7 +8,10 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <memory>
 #include <string>
+
+#include "store/blocked_keys.hpp"
 
 namespace shrike::server {
 
@@ -42,6 +45,10 @@ struct client_state {
   std::atomic<std::size_t> query_buffer{0};
   std::atomic<std::size_t> output_buffer{0};
   std::atomic<bool> kill_requested{false};
+  // Set while the client waits in a blocking command (CLIENT UNBLOCK, the 'b'
+  // flag of CLIENT LIST); under info_mutex.
+  std::shared_ptr<store::blocked_client> waiter;
+  std::atomic<bool> blocked{false};
 
   // Closes the connection from any thread (CLIENT KILL, timeout, shutdown):
   // posts the close to the session's strand. Set once when the session starts.

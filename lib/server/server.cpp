@@ -92,7 +92,8 @@ asio::awaitable<void> idle_client_reaper(server_context& srv) {
     if (timeout_s <= 0) continue;
     const std::int64_t now = util::now_ms();
     for (auto& c : srv.clients()) {
-      if (now - c->last_interaction_ms.load() > timeout_s * 1000 && c->kill) {
+      // A blocked client waits on its command's own timeout (as Redis).
+      if (now - c->last_interaction_ms.load() > timeout_s * 1000 && c->kill && !c->blocked.load()) {
         util::log_verbose("Closing idle client");
         c->kill();
       }

@@ -87,6 +87,8 @@ class server_context {
   std::atomic<std::int64_t> zset_max_listpack_entries{128};
   std::atomic<std::int64_t> zset_max_listpack_value{64};
   std::atomic<std::int64_t> list_max_listpack_size{-2};
+  // Clients waiting in blocking commands (INFO blocked_clients).
+  std::atomic<std::int64_t> blocked_clients{0};
   std::string requirepass() const;
 
   // MONITOR: clients that receive every executed command.

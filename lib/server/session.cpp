@@ -1,6 +1,8 @@
 #include "server/session.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/write.hpp>
@@ -10,7 +12,9 @@
 #include <boost/asio/write.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
+#include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
 #include "util/clock.hpp"
@@ -178,7 +182,48 @@ asio::awaitable<void> session::run() {
   if (push_signal_) push_signal_->cancel();
 }
 
+asio::awaitable<bool> session::wait_blocked(store::blocked_client& c, std::int64_t deadline_ms) {
+  using namespace asio::experimental::awaitable_operators;
+  auto& timer = c.signal();
+  auto deadline = asio::steady_timer::time_point::max();
+  if (deadline_ms > 0)
+    deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(0, deadline_ms - util::now_ms()));
+  timer.expires_at(deadline);
+  char chunk[4096];
+  for (;;) {
+    // wake() posts the timer's cancel to this executor: it cannot run between
+    // this check and the wait below.
+    if (c.woken()) co_return true;
+    auto r = co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) ||
+                       socket_.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable)));
+    if (r.index() == 0) {
+      if (c.woken()) co_return true;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        if (c.claim()) co_return true;  // timed out
+        timer.expires_at(asio::steady_timer::time_point::max());  // being served: its wake follows
+      }
+      continue;
+    }
+    auto [ec, n] = std::get<1>(r);
+    if (ec || n == 0) {
+      c.claim();
+      co_return false;
+    }
+    stash_.append(chunk, n);
+    srv_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  }
+}
+
 asio::awaitable<bool> session::read_more() {
+  if (!stash_.empty()) {
+    // Bytes that arrived during a blocking command come first.
+    if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+    if (in_.size() - in_end_ < stash_.size()) in_.resize(in_end_ + stash_.size());
+    std::memcpy(in_.data() + in_end_, stash_.data(), stash_.size());
+    in_end_ += stash_.size();
+    stash_.clear();
+    co_return true;
+  }
   if (in_begin_ == in_end_) {
     in_begin_ = in_end_ = 0;
   } else if (in_.size() - in_end_ < initial_read_size / 2 && in_begin_ > 0) {
@@ -337,7 +382,7 @@ void session::execute_one(planned& p) {
     srv_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
     if (p.row) p.row->stat.rejected_calls.fetch_add(1, std::memory_order_relaxed);
   } else {
-    commands::command_context ctx{srv_, *client_, writer_, p.req.argv, util::now_ms(), p.row, this};
+    commands::command_context ctx{srv_, *client_, writer_, p.req.argv, util::now_ms(), p.row, this, &ready_keys_};
     const std::size_t errors_before = writer_.errors_written();
     const auto t0 = std::chrono::steady_clock::now();
     try {
@@ -346,6 +391,8 @@ void session::execute_one(planned& p) {
       out_.resize(mark);
       writer_.error("-OOM command not allowed when used memory > 'maxmemory'.");
     }
+    // Still on the command's shard(s): hand new elements to blocked clients.
+    if (!ready_keys_.empty()) commands::serve_ready_keys(srv_, ready_keys_);
     const auto us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
     auto& st = p.row->stat;

@@ -31,6 +31,7 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   void close_after_reply() override { close_ = true; }
   void reset_connection() override;
   bool become_monitor() override;
+  boost::asio::awaitable<bool> wait_blocked(store::blocked_client& c, std::int64_t deadline_ms) override;
 
  private:
   struct planned;  // one parsed request and how to run it
@@ -60,6 +61,11 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   resp::reply_writer writer_{out_};
   bool close_ = false;
   std::vector<int> key_positions_;  // scratch for the batch planner, reused
+  // Keys that gained elements during a command (blocked clients to serve).
+  std::vector<std::pair<std::size_t, std::string>> ready_keys_;
+  // Bytes read while a blocking command waited; parsed after it (the current
+  // batch's arguments point into in_, which must not move meanwhile).
+  std::string stash_;
   bool push_mode_ = false;
   bool is_monitor_ = false;
   std::string push_queue_;

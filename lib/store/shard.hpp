@@ -21,6 +21,7 @@
 #include <random>
 #include <vector>
 
+#include "store/blocked_keys.hpp"
 #include "store/database.hpp"
 #include "util/unique_function.hpp"
 
@@ -43,6 +44,7 @@ class shard {
   database& db(std::size_t i) { return dbs_[i]; }
   std::size_t database_count() const { return dbs_.size(); }
   std::mt19937_64& rng() { return rng_; }
+  blocked_keys& blocked() { return blocked_; }
 
   // THE hop helper. Runs `fn` on this shard's strand as soon as the gate is
   // free, then resumes the calling coroutine on its own executor, off the
@@ -99,6 +101,7 @@ class shard {
   strand_type strand_;
   std::vector<database> dbs_;
   std::mt19937_64 rng_;
+  blocked_keys blocked_;
   bool single_thread_;
   bool locked_ = false;
   std::deque<util::unique_function> waiting_;

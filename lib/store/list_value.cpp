@@ -1,0 +1,19 @@
+#include "store/list_value.hpp"
+
+namespace shrike::store {
+
+std::size_t list_value::memory_usage() const {
+  // Element bytes are estimated from a sample of the first elements, as
+  // MEMORY USAGE does in Redis (SAMPLES 5 by default).
+  constexpr std::size_t sample = 5;
+  std::size_t n = items.size(), seen = 0, bytes = 0;
+  for (const auto& s : items) {
+    if (seen == sample) break;
+    bytes += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() + 1 : 0);
+    ++seen;
+  }
+  std::size_t per = seen ? bytes / seen : sizeof(std::string);
+  return sizeof(*this) + n * per;
+}
+
+}  // namespace shrike::store
