@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
 #include "commands/scan_args.hpp"
@@ -75,6 +76,12 @@ void cmd_type(command_context& ctx) {
   ctx.out.simple(e ? type_name(e->type) : "none");
 }
 
+// A list or sorted set that appears under a new name (RENAME, MOVE, COPY) may
+// serve clients blocked on that name, as Redis's dbAdd signals.
+void signal_new_value(command_context& ctx, std::size_t db, std::string_view key, value_type type) {
+  if (type == value_type::list || type == value_type::zset) signal_key_ready(ctx, db, key);
+}
+
 void rename_generic(command_context& ctx, bool nx) {
   std::string_view src = ctx.arg(1), dst = ctx.arg(2);
   auto& sdb = ctx.db(src);
@@ -88,6 +95,7 @@ void rename_generic(command_context& ctx, bool nx) {
   }
   entry* moved = store::rekey_entry(sdb.detach(src), dst);
   ddb.attach(moved);
+  signal_new_value(ctx, ctx.client.db, dst, moved->type);
   nx ? ctx.out.integer(1) : ctx.out.ok();
 }
 void cmd_rename(command_context& ctx) { rename_generic(ctx, false); }
@@ -126,6 +134,7 @@ void cmd_copy(command_context& ctx) {
   entry* copy = store::copy_entry(e, dst);
   ddb.attach(copy);
   if (expire >= 0) ddb.set_expire(copy, expire);
+  signal_new_value(ctx, dst_db, dst, e->type);
   ctx.out.integer(1);
 }
 
@@ -139,7 +148,9 @@ void cmd_move(command_context& ctx) {
   if (!write_key(ctx, sdb, key)) return ctx.out.integer(0);
   auto& ddb = ctx.srv.shards().db_for(key, static_cast<std::size_t>(id));
   if (ddb.lookup(key, ctx.now_ms)) return ctx.out.integer(0);
-  ddb.attach(sdb.detach(key));
+  entry* moved = sdb.detach(key);
+  ddb.attach(moved);
+  signal_new_value(ctx, static_cast<std::size_t>(id), key, moved->type);
   ctx.out.integer(1);
 }
 
@@ -323,8 +334,14 @@ void cmd_swapdb(command_context& ctx) {
   if (!valid_db(ctx, a) || !valid_db(ctx, b)) return ctx.out.error(errors::db_out_of_range);
   if (a != b) {
     auto& shards = ctx.srv.shards();
-    for (std::size_t s = 0; s < shards.size(); ++s)
+    for (std::size_t s = 0; s < shards.size(); ++s) {
       shards.at(s).db(static_cast<std::size_t>(a)).swap(shards.at(s).db(static_cast<std::size_t>(b)));
+      // Clients blocked in either db may find their keys filled now.
+      for (int id : {a, b})
+        shards.at(s).blocked().for_each_key(static_cast<std::size_t>(id), [&](std::string_view key) {
+          signal_key_ready(ctx, static_cast<std::size_t>(id), key);
+        });
+    }
   }
   ctx.out.ok();
 }

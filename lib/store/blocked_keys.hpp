@@ -81,6 +81,13 @@ class blocked_keys {
     if (it != map_.end() && it->second.empty()) map_.erase(it);
   }
   bool empty() const { return map_.empty(); }
+  // Keys of database `db` with waiters (SWAPDB re-checks them).
+  template <class Visit>
+  void for_each_key(std::size_t db, Visit&& visit) const {
+    const std::string prefix = std::to_string(db) + ':';
+    for (const auto& [slot_key, q] : map_)
+      if (slot_key.compare(0, prefix.size(), prefix) == 0) visit(std::string_view(slot_key).substr(prefix.size()));
+  }
 
  private:
   static std::string slot(std::size_t db, std::string_view key) {
