@@ -95,5 +95,6 @@ void register_list_commands(command_table& t);
 void register_hash_commands(command_table& t);
 void register_set_commands(command_table& t);
 void register_zset_commands(command_table& t);
+void register_zset_blocking_commands(command_table& t);
 
 }  // namespace shrike::commands

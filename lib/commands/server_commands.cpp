@@ -576,6 +576,7 @@ void register_all_commands() {
   register_hash_commands(t);
   register_set_commands(t);
   register_zset_commands(t);
+  register_zset_blocking_commands(t);
 }
 
 }  // namespace shrike::commands

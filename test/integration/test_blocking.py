@@ -58,6 +58,7 @@ def test_timeouts(server, r):
     assert r.blpop("nothing", 0.2) is None
     assert 0.15 <= time.time() - start < 2
     assert r.blmove("nothing", "dst", 0.1, "LEFT", "RIGHT") is None
+    assert r.bzpopmin("nothing", 0.1) is None
     try:
         r.blpop("nothing", -1)
         assert False, "negative timeout accepted"

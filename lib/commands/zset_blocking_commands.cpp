@@ -1,0 +1,155 @@
+// The blocking sorted-set pops: BZPOPMIN, BZPOPMAX, BZMPOP (t_zset.c of
+// Redis 7.0), on the blocking machinery of commands/blocking.hpp.
+#include <boost/asio/awaitable.hpp>
+#include <climits>
+#include <memory>
+#include <vector>
+
+#include "commands/blocking.hpp"
+#include "commands/command_table.hpp"
+#include "commands/helpers.hpp"
+#include "store/zset_value.hpp"
+#include "util/clock.hpp"
+
+namespace shrike::commands {
+
+namespace {
+
+namespace asio = boost::asio;
+using store::database;
+using store::entry;
+using store::value_type;
+
+// The reply of a pop from `key`: BZPOPMIN/BZPOPMAX give [key, member, score]
+// (count -1); BZMPOP gives [key, [[member, score], ...]].
+void pop_with_key(resp::reply_writer& out, database& db, entry* e, std::string_view key, bool from_max,
+                  std::int64_t count) {
+  if (count < 0) {
+    out.array(3);
+    out.bulk(key);
+    store::zset::pop(db, e, from_max, 1, [&](std::string_view member, double score) {
+      out.bulk(member);
+      out.double_value(score);
+    });
+    return;
+  }
+  out.array(2);
+  out.bulk(key);
+  const std::size_t marker = out.begin_deferred();
+  const std::size_t n = store::zset::pop(db, e, from_max, static_cast<std::size_t>(count),
+                                         [&](std::string_view member, double score) {
+                                           out.array(2);
+                                           out.bulk(member);
+                                           out.double_value(score);
+                                         });
+  out.end_deferred_array(marker, n);
+}
+
+bool pop_first_nonempty(command_context& ctx, const std::vector<std::string_view>& keys, bool from_max,
+                        std::int64_t count) {
+  for (auto key : keys) {
+    database& db = ctx.db(key);
+    entry* e = write_key(ctx, db, key);
+    if (!e) continue;
+    if (!check_type(ctx, e, value_type::zset)) return true;
+    pop_with_key(ctx.out, db, e, key, from_max, count);
+    return true;
+  }
+  return false;
+}
+
+class zset_waiter final : public key_waiter {
+ public:
+  zset_waiter(asio::any_io_executor ex, std::size_t db, int resp) : key_waiter(ex, db, resp, value_type::zset) {}
+
+  bool from_max = false;
+  std::int64_t count = -1;
+
+  void serve(server::server_context&, store::shard& sh, std::string_view key, ready_list&) override {
+    database& d = sh.db(db);
+    entry* e = d.lookup(key, util::now_ms());
+    resp::reply_writer out(reply);
+    out.set_protocol(resp);
+    pop_with_key(out, d, e, key, from_max, count);
+    outcome = block_outcome::served;
+  }
+};
+
+asio::awaitable<void> blocking_zpop(command_context& ctx, std::vector<std::string_view> keys, bool from_max,
+                                    std::int64_t count, std::int64_t deadline_ms) {
+  blocking_call call;
+  call.gate_keys = keys;
+  call.wait_keys = keys;
+  call.deadline_ms = deadline_ms;
+  call.attempt = [keys, from_max, count](command_context& c) { return pop_first_nonempty(c, keys, from_max, count); };
+  call.make_waiter = [&ctx, from_max, count](asio::any_io_executor ex) {
+    auto w = std::make_shared<zset_waiter>(ex, ctx.client.db, ctx.client.resp);
+    w->from_max = from_max;
+    w->count = count;
+    return std::static_pointer_cast<key_waiter>(w);
+  };
+  call.timeout_reply = [](command_context& c) { c.out.null_array(); };
+  co_await run_blocking(ctx, std::move(call));
+}
+
+asio::awaitable<void> bzpop_generic(command_context& ctx, bool from_max) {
+  std::int64_t deadline;
+  if (!parse_block_timeout(ctx, ctx.argc() - 1, deadline)) co_return;
+  std::vector<std::string_view> keys(ctx.argv.begin() + 1, ctx.argv.end() - 1);
+  co_await blocking_zpop(ctx, std::move(keys), from_max, -1, deadline);
+}
+
+asio::awaitable<void> cmd_bzpopmin(command_context& ctx) { co_await bzpop_generic(ctx, false); }
+asio::awaitable<void> cmd_bzpopmax(command_context& ctx) { co_await bzpop_generic(ctx, true); }
+
+// getRangeLongFromObjectOrReply(min, LONG_MAX, message).
+bool ranged_arg(command_context& ctx, std::size_t i, std::int64_t min, std::int64_t& v, std::string_view message) {
+  if (util::parse_int64(ctx.arg(i), v) && v >= min) return true;
+  ctx.out.error(message);
+  return false;
+}
+
+// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]; the timeout is
+// parsed after the rest, as Redis does.
+asio::awaitable<void> cmd_bzmpop(command_context& ctx) {
+  std::int64_t numkeys;
+  if (!ranged_arg(ctx, 2, 1, numkeys, "numkeys should be greater than 0")) co_return;
+  if (static_cast<std::uint64_t>(numkeys) >= ctx.argc() - 3) {
+    ctx.out.error(errors::syntax);
+    co_return;
+  }
+  const std::size_t where_idx = 3 + static_cast<std::size_t>(numkeys);
+  bool from_max;
+  if (iequals(ctx.arg(where_idx), "min")) {
+    from_max = false;
+  } else if (iequals(ctx.arg(where_idx), "max")) {
+    from_max = true;
+  } else {
+    ctx.out.error(errors::syntax);
+    co_return;
+  }
+  std::int64_t count = -1;
+  for (std::size_t j = where_idx + 1; j < ctx.argc(); ++j) {
+    if (count == -1 && iequals(ctx.arg(j), "count") && j + 1 < ctx.argc()) {
+      if (!ranged_arg(ctx, ++j, 1, count, "count should be greater than 0")) co_return;
+    } else {
+      ctx.out.error(errors::syntax);
+      co_return;
+    }
+  }
+  if (count == -1) count = 1;
+  std::int64_t deadline;
+  if (!parse_block_timeout(ctx, 1, deadline)) co_return;
+  std::vector<std::string_view> keys(ctx.argv.begin() + 3, ctx.argv.begin() + static_cast<std::ptrdiff_t>(where_idx));
+  co_await blocking_zpop(ctx, std::move(keys), from_max, count, deadline);
+}
+
+}  // namespace
+
+void register_zset_blocking_commands(command_table& t) {
+  t.add_async("bzpopmin", cmd_bzpopmin);
+  t.add_async("bzpopmax", cmd_bzpopmax);
+  t.add_async("bzmpop", cmd_bzmpop);
+}
+
+}  // namespace shrike::commands
