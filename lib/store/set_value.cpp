@@ -4,13 +4,12 @@
 #include <charconv>
 #include <cstring>
 
+#include "store/hash_value.hpp"  // reserve_inline, allocate_element
 #include "util/numbers.hpp"
 
 namespace shrike::store {
 
 namespace {
-
-entry* make_member(std::string_view member) { return allocate_entry(member, value_type::string, 0, false); }
 
 std::int64_t read_int(const char* p, std::size_t width) {
   switch (width) {
@@ -81,11 +80,13 @@ entry* intset_add(database& db, entry* e, std::int64_t v, bool& added) {
     std::vector<std::int64_t> all(n);
     for (std::size_t i = 0; i < n; ++i) all[i] = intset::at(e, i);
     all.insert(all.begin() + static_cast<std::ptrdiff_t>(pos), v);
+    e = reserve_inline(db, e, all.size() * need);
     e = db.resize_string(e, all.size() * need);
     e->encoding = need;
     for (std::size_t i = 0; i < all.size(); ++i) write_int(e->value_data() + i * need, need, all[i]);
     return e;
   }
+  e = reserve_inline(db, e, (n + 1) * width);
   e = db.resize_string(e, (n + 1) * width);
   char* base = e->value_data();
   std::memmove(base + (pos + 1) * width, base + pos * width, (n - pos) * width);
@@ -129,7 +130,7 @@ int_text::int_text(std::int64_t v) {
 
 bool set_object::add(std::string_view member) {
   if (table_.find(member)) return false;
-  table_.insert(make_member(member));
+  table_.insert(allocate_element(member, {}));
   return true;
 }
 
@@ -148,7 +149,7 @@ std::size_t set_object::memory_usage() const {
 
 value_object* set_object::clone() const {
   auto* copy = new set_object;
-  table_.for_each([&](const entry* m) { copy->table_.insert(make_member(m->key())); });
+  table_.for_each([&](const entry* m) { copy->table_.insert(allocate_element(m->key(), {})); });
   return copy;
 }
 
