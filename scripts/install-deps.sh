@@ -6,7 +6,9 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config
           libboost1.81-dev libboost-program-options1.81-dev libboost-test1.81-dev nlohmann-json3-dev)
 if [ "${1:-}" = "--tests" ]; then
-  packages+=(redis-server redis-tools python3-redis python3-pytest python3-hiredis)
+  # pytest-asyncio, pytest-timeout, async-timeout: for redis-py's own suite (test/redis-py/).
+  packages+=(redis-server redis-tools python3-redis python3-pytest python3-hiredis
+            python3-pytest-asyncio python3-pytest-timeout python3-async-timeout)
 fi
 missing=()
 for p in "${packages[@]}"; do
