@@ -184,6 +184,9 @@ asio::awaitable<void> session::run() {
 
 asio::awaitable<bool> session::wait_blocked(store::blocked_client& c, std::int64_t deadline_ms) {
   using namespace asio::experimental::awaitable_operators;
+  // Replies of the commands before the blocked one go out now, as Redis
+  // sends them while the client waits.
+  co_await flush();
   auto& timer = c.signal();
   auto deadline = asio::steady_timer::time_point::max();
   if (deadline_ms > 0)
