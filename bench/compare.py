@@ -37,10 +37,18 @@ WORKLOADS = [
     ("get", 1.0),
     ("incr", 1.0),
     ("mset", 0.5),
+    ("lpush", 1.0),
+    ("rpop", 1.0),
+    ("sadd", 1.0),
+    ("hset", 1.0),
+    ("zadd", 1.0),
+    ("spop", 1.0),
+    ("lrange_100", 0.25),
 ]
 PIPELINES = [1, 16]
 SCALING_WORKLOADS = [("get", 1.0), ("set", 1.0)]
 
+HASH_FIELDS = 10
 CLIENTS = 50
 KEYSPACE = 100_000          # redis-benchmark -r
 SERVER_START_TIMEOUT = 15.0
@@ -405,21 +413,37 @@ def write_resp_file(path, k):
         f.write(b"".join(chunk))
 
 
-def measure_memory(cfg, srv, resp_path):
+def write_hash_resp_file(path, k, fields=HASH_FIELDS):
+    """k hashes of `fields` small fields: HSET hash:000000000001 field:0 value:00000001 ..."""
+    with open(path, "wb") as f:
+        chunk = []
+        for i in range(1, k + 1):
+            parts = [b"*%d\r\n$4\r\nHSET\r\n$17\r\nhash:%012d\r\n" % (2 + 2 * fields, i)]
+            for j in range(fields):
+                parts.append(b"$7\r\nfield:%d\r\n$14\r\nvalue:%08d\r\n" % (j, i))
+            chunk.append(b"".join(parts))
+            if len(chunk) >= 16384:
+                f.write(b"".join(chunk))
+                chunk = []
+        f.write(b"".join(chunk))
+
+
+def measure_memory(cfg, srv, resp_path, keys, elements_per_key):
     before = proc_rss_bytes(srv.pid)
     with open(resp_path, "rb") as fin:
         out, err = run(pinned(cfg.client_cpu, [cfg.cli, "-h", "127.0.0.1", "-p", str(srv.port),
                                                "--pipe"]),
-                       timeout=60 + cfg.keys / 5000.0, stdin=fin)
+                       timeout=60 + keys / 5000.0, stdin=fin)
     text = out + err
     if "errors: 0," not in text:
         raise BenchError(f"redis-cli --pipe reported errors on {srv.label}:\n{text[-1000:]}")
     dbsize = resp_cmd(srv.port, "DBSIZE", timeout=30)
-    if dbsize != cfg.keys:
-        raise BenchError(f"{srv.label}: DBSIZE {dbsize} != {cfg.keys} after loading")
+    if dbsize != keys:
+        raise BenchError(f"{srv.label}: DBSIZE {dbsize} != {keys} after loading")
     time.sleep(0.2)
     after = proc_rss_bytes(srv.pid)
-    return {"before": before, "after": after, "per_key": (after - before) / cfg.keys}
+    return {"before": before, "after": after, "per_key": (after - before) / keys,
+            "per_element": (after - before) / (keys * elements_per_key)}
 
 
 # ---------------------------------------------------------------------------
@@ -439,6 +463,8 @@ def parse_args(argv):
                     help="interleaved rounds per server (default 5; quick 1)")
     ap.add_argument("--keys", type=int, default=None,
                     help="keys loaded for the memory test (default 1000000; quick 10000)")
+    ap.add_argument("--hash-keys", type=int, default=None,
+                    help="hashes loaded for the hash memory test (default 100000; quick 2000)")
     ap.add_argument("--quick", action="store_true",
                     help="CI smoke mode: tiny counts, 1 round; checks that everything runs")
     ap.add_argument("--out", help="also write the markdown report to this file")
@@ -462,6 +488,7 @@ def parse_args(argv):
     a.requests = a.requests or (10_000 if a.quick else 200_000)
     a.rounds = a.rounds or (1 if a.quick else 5)
     a.keys = a.keys or (10_000 if a.quick else 1_000_000)
+    a.hash_keys = a.hash_keys or (2_000 if a.quick else 100_000)
     return a
 
 
@@ -546,32 +573,38 @@ def main(argv):
 
         # ---- memory -------------------------------------------------------
         if not cfg.no_memory:
-            log(f"== memory: loading {cfg.keys} keys into each server")
-            resp_path = os.path.join(tmproot, "load.resp")
-            write_resp_file(resp_path, cfg.keys)
-            servers = [Server("ours", cfg.ours, ours_args, cfg.server_cpu, tmproot).start(),
-                       Server("redis", cfg.ref, ref_args, cfg.server_cpu, tmproot).start()]
-            mem = {}
-            for s in servers:
-                focus(s, servers)
-                mem[s.label] = measure_memory(cfg, s, resp_path)
-                log(f"  {s.label}: {mem[s.label]['per_key']:.1f} bytes/key")
-            for s in servers:
-                s.kill()
-            os.unlink(resp_path)
-            a, b = mem["ours"], mem["redis"]
-            out += [f"## Memory: {cfg.keys:,} keys (16-byte key, 32-byte value) via redis-cli --pipe",
-                    "",
-                    "| server | VmRSS before | VmRSS after | bytes/key |",
-                    "|---|---|---|---|",
-                    f"| ours | {a['before']:,} | {a['after']:,} | {a['per_key']:.1f} |",
-                    f"| redis | {b['before']:,} | {b['after']:,} | {b['per_key']:.1f} |",
-                    "",
-                    f"bytes/key ratio (ours/redis): **{fmt_ratio(a['per_key'], b['per_key'])}**",
-                    ""]
-            if min(a["after"] - a["before"], b["after"] - b["before"]) < 4 << 20:
-                out += ["Note: RSS grew by < 4 MiB on at least one server; pre-touched allocator "
-                        "pages can absorb that, so use more --keys for a meaningful figure.", ""]
+            datasets = [
+                (f"{cfg.keys:,} keys (16-byte key, 32-byte value)", write_resp_file, cfg.keys, 1, "key"),
+                (f"{cfg.hash_keys:,} hashes of {HASH_FIELDS} small fields (7-byte field, 14-byte value)",
+                 write_hash_resp_file, cfg.hash_keys, HASH_FIELDS, "field"),
+            ]
+            for title, writer, count, per, unit in datasets:
+                log(f"== memory: {title} into each server")
+                resp_path = os.path.join(tmproot, "load.resp")
+                writer(resp_path, count)
+                servers = [Server("ours", cfg.ours, ours_args, cfg.server_cpu, tmproot).start(),
+                           Server("redis", cfg.ref, ref_args, cfg.server_cpu, tmproot).start()]
+                mem = {}
+                for s in servers:
+                    focus(s, servers)
+                    mem[s.label] = measure_memory(cfg, s, resp_path, count, per)
+                    log(f"  {s.label}: {mem[s.label]['per_element']:.1f} bytes/{unit}")
+                for s in servers:
+                    s.kill()
+                os.unlink(resp_path)
+                a, b = mem["ours"], mem["redis"]
+                out += [f"## Memory: {title} via redis-cli --pipe",
+                        "",
+                        f"| server | VmRSS before | VmRSS after | bytes/{unit} |",
+                        "|---|---|---|---|",
+                        f"| ours | {a['before']:,} | {a['after']:,} | {a['per_element']:.1f} |",
+                        f"| redis | {b['before']:,} | {b['after']:,} | {b['per_element']:.1f} |",
+                        "",
+                        f"bytes/{unit} ratio (ours/redis): **{fmt_ratio(a['per_element'], b['per_element'])}**",
+                        ""]
+                if min(a["after"] - a["before"], b["after"] - b["before"]) < 4 << 20:
+                    out += ["Note: RSS grew by < 4 MiB on at least one server; pre-touched allocator "
+                            "pages can absorb that, so load more for a meaningful figure.", ""]
 
         # ---- throughput / latency / cpu ------------------------------------
         log("== throughput: ours vs redis")
