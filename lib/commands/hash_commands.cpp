@@ -339,18 +339,10 @@ void cmd_hrandfield(command_context& ctx) {
 }
 
 void cmd_hscan(command_context& ctx) {
-  // As Redis: the cursor is checked before the key, the options after it.
   std::uint64_t cursor;
-  if (!parse_scan_cursor(ctx, 2, cursor)) return;
-  entry* e = read_key(ctx, ctx.db(ctx.arg(1)), ctx.arg(1));
-  if (!e) {
-    ctx.out.array(2);
-    ctx.out.bulk("0");
-    return ctx.out.array(0);
-  }
-  if (!check_type(ctx, e, value_type::hash)) return;
   scan_options opt;
-  if (!parse_scan_options(ctx, 3, false, opt)) return;
+  entry* e = begin_key_scan(ctx, value_type::hash, cursor, opt);
+  if (!e) return;
   std::vector<field_value> found;
   if (!e->holds_object()) {
     // A listpack is small: all of it in one call, cursor 0.

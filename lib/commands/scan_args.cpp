@@ -51,4 +51,19 @@ bool parse_scan_options(command_context& ctx, std::size_t first, bool allow_type
   return true;
 }
 
+store::entry* begin_key_scan(command_context& ctx, store::value_type type, std::uint64_t& cursor,
+                             scan_options& opt) {
+  if (!parse_scan_cursor(ctx, 2, cursor)) return nullptr;
+  store::entry* e = read_key(ctx, ctx.db(ctx.arg(1)), ctx.arg(1));
+  if (!e) {
+    ctx.out.array(2);
+    ctx.out.bulk("0");
+    ctx.out.array(0);
+    return nullptr;
+  }
+  if (!check_type(ctx, e, type)) return nullptr;
+  if (!parse_scan_options(ctx, 3, false, opt)) return nullptr;
+  return e;
+}
+
 }  // namespace shrike::commands

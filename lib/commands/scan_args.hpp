@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "commands/command_context.hpp"
+#include "store/entry.hpp"
 
 namespace shrike::commands {
 
@@ -21,5 +22,12 @@ struct scan_options {
 bool parse_scan_cursor(command_context& ctx, std::size_t index, std::uint64_t& cursor);
 // [MATCH pattern] [COUNT n] [TYPE t] from argv[first]; TYPE only when allow_type (SCAN).
 bool parse_scan_options(command_context& ctx, std::size_t first, bool allow_type, scan_options& out);
+
+// The common start of HSCAN, SSCAN and ZSCAN (`<cmd> key cursor [options]`):
+// the cursor is checked before the key and the options after it, as Redis
+// does; an absent key gets the empty scan reply. Returns the key's entry, or
+// nullptr when the reply is already written.
+store::entry* begin_key_scan(command_context& ctx, store::value_type type, std::uint64_t& cursor,
+                             scan_options& opt);
 
 }  // namespace shrike::commands

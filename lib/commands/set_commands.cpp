@@ -378,18 +378,10 @@ void cmd_sdiff(command_context& ctx) { sunion_diff_generic(ctx, 1, ctx.argc() - 
 void cmd_sdiffstore(command_context& ctx) { sunion_diff_generic(ctx, 2, ctx.argc() - 2, ctx.arg(1), set_op::diff_op); }
 
 void cmd_sscan(command_context& ctx) {
-  // As Redis: the cursor is checked before the key, the options after it.
   std::uint64_t cursor;
-  if (!parse_scan_cursor(ctx, 2, cursor)) return;
-  entry* e = read_key(ctx, ctx.db(ctx.arg(1)), ctx.arg(1));
-  if (!e) {
-    ctx.out.array(2);
-    ctx.out.bulk("0");
-    return ctx.out.array(0);
-  }
-  if (!check_type(ctx, e, value_type::set)) return;
   scan_options opt;
-  if (!parse_scan_options(ctx, 3, false, opt)) return;
+  entry* e = begin_key_scan(ctx, value_type::set, cursor, opt);
+  if (!e) return;
   std::vector<std::string> found;
   if (!e->holds_object()) {
     // An intset is small: all of it in one call, cursor 0.

@@ -810,16 +810,9 @@ std::string skiplist_score_text(double v) {
 
 void cmd_zscan(command_context& ctx) {
   std::uint64_t cursor;
-  if (!parse_scan_cursor(ctx, 2, cursor)) return;
-  entry* e = read_key(ctx, ctx.db(ctx.arg(1)), ctx.arg(1));
-  if (!e) {
-    ctx.out.array(2);
-    ctx.out.bulk("0");
-    return ctx.out.array(0);
-  }
-  if (!check_type(ctx, e, value_type::zset)) return;
   scan_options opt;
-  if (!parse_scan_options(ctx, 3, false, opt)) return;
+  entry* e = begin_key_scan(ctx, value_type::zset, cursor, opt);
+  if (!e) return;
 
   std::vector<std::pair<std::string_view, std::string>> found;
   auto keep = [&](std::string_view member) { return !opt.use_pattern || util::glob_match(opt.pattern, member); };
