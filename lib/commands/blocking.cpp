@@ -55,6 +55,9 @@ void serve_ready_keys(server::server_context& srv, ready_list& ready) {
       if (!waiter->claim()) continue;
       waiter->serve(srv, sh, key, ready);
       waiter->wake();
+      // A woken BLMOVE runs again soon for the element it left in place: let
+      // it have the element rather than the waiter behind it.
+      if (waiter->outcome == block_outcome::retry) break;
       queue = sh.blocked().find(db, key);  // serve() may have touched the registry
       if (!queue) break;
     }
