@@ -77,6 +77,26 @@ struct blocking_call {
 
 boost::asio::awaitable<void> run_blocking(command_context& ctx, blocking_call call);
 
+// A blocking command is written once, as a function that parses its
+// arguments into a blocking_call (false after replying an error); these turn
+// it into the session coroutine and into the non-blocking form that runs
+// inside MULTI/EXEC (the attempt, or the timeout reply when it finds nothing).
+using blocking_prepare = bool (*)(command_context&, blocking_call&);
+
+template <blocking_prepare Prepare>
+boost::asio::awaitable<void> blocking_command(command_context& ctx) {
+  blocking_call call;
+  if (!Prepare(ctx, call)) co_return;
+  co_await run_blocking(ctx, std::move(call));
+}
+
+template <blocking_prepare Prepare>
+void nonblocking_form(command_context& ctx) {
+  blocking_call call;
+  if (!Prepare(ctx, call)) return;
+  if (!call.attempt(ctx)) call.timeout_reply(ctx);
+}
+
 // Redis's getTimeoutFromObjectOrReply in seconds: the deadline in unix ms,
 // 0 for "forever"; false after writing the error reply.
 bool parse_block_timeout(command_context& ctx, std::size_t index, std::int64_t& deadline_ms);

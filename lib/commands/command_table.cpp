@@ -50,10 +50,13 @@ void command_table::add(std::string_view name, exec_kind kind, sync_handler hand
   row.simple_key_range = !info->has(flag_movablekeys) && !info->has_get_keys_function;
 }
 
-void command_table::add_async(std::string_view name, async_handler handler) {
+void command_table::add_async(std::string_view name, async_handler handler, sync_handler nonblocking) {
   auto& row = row_for(name);
   row.kind = exec_kind::session;
   row.run_async = handler;
+  row.run = nonblocking;
+  const auto* info = row.info;
+  row.simple_key_range = !info->has(flag_movablekeys) && !info->has_get_keys_function;
 }
 
 const command_row* command_table::find(std::string_view name) const {

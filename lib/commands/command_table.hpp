@@ -48,7 +48,7 @@ struct command_stat {
 struct command_row {
   const command_info* info = nullptr;
   exec_kind kind = exec_kind::keyed;
-  sync_handler run = nullptr;
+  sync_handler run = nullptr;          // keyed/local/all_shards; for session rows: the non-blocking form
   async_handler run_async = nullptr;
   route_handler route = nullptr;
   // Container commands (CONFIG, CLIENT, OBJECT...): rows of the subcommands.
@@ -64,7 +64,9 @@ class command_table {
 
   // Registration (at startup, single-threaded). `name` is "get" or "config|get".
   void add(std::string_view name, exec_kind kind, sync_handler handler, route_handler route = nullptr);
-  void add_async(std::string_view name, async_handler handler);
+  // `nonblocking`: what the command does where it may not suspend (inside
+  // MULTI/EXEC): a blocking pop's non-blocking form.
+  void add_async(std::string_view name, async_handler handler, sync_handler nonblocking = nullptr);
 
   // Lookup as Redis's lookupCommand: the subcommand row when argv[0] is a
   // container and argv has a second word; the container row itself when not.
@@ -96,5 +98,6 @@ void register_hash_commands(command_table& t);
 void register_set_commands(command_table& t);
 void register_zset_commands(command_table& t);
 void register_zset_blocking_commands(command_table& t);
+void register_stream_commands(command_table& t);
 
 }  // namespace shrike::commands

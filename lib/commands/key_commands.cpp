@@ -76,10 +76,11 @@ void cmd_type(command_context& ctx) {
   ctx.out.simple(e ? type_name(e->type) : "none");
 }
 
-// A list or sorted set that appears under a new name (RENAME, MOVE, COPY) may
+// A list, sorted set or stream that appears under a new name (RENAME, MOVE, COPY) may
 // serve clients blocked on that name, as Redis's dbAdd signals.
 void signal_new_value(command_context& ctx, std::size_t db, std::string_view key, value_type type) {
-  if (type == value_type::list || type == value_type::zset) signal_key_ready(ctx, db, key);
+  if (type == value_type::list || type == value_type::zset || type == value_type::stream)
+    signal_key_ready(ctx, db, key);
 }
 
 void rename_generic(command_context& ctx, bool nx) {

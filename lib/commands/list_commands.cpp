@@ -496,9 +496,8 @@ class list_waiter final : public key_waiter {
   }
 };
 
-asio::awaitable<void> blocking_pop(command_context& ctx, std::vector<std::string_view> keys, bool left,
-                                   std::int64_t count, std::int64_t deadline_ms) {
-  blocking_call call;
+void prepare_pop(command_context& ctx, blocking_call& call, std::vector<std::string_view> keys, bool left,
+                 std::int64_t count, std::int64_t deadline_ms) {
   call.gate_keys = keys;
   call.wait_keys = keys;
   call.deadline_ms = deadline_ms;
@@ -510,30 +509,28 @@ asio::awaitable<void> blocking_pop(command_context& ctx, std::vector<std::string
     return std::static_pointer_cast<key_waiter>(w);
   };
   call.timeout_reply = [](command_context& c) { c.out.null_array(); };
-  co_await run_blocking(ctx, std::move(call));
 }
 
-asio::awaitable<void> blpop_generic(command_context& ctx, bool left) {
+bool prepare_bpop(command_context& ctx, blocking_call& call, bool left) {
   std::int64_t deadline;
-  if (!parse_block_timeout(ctx, ctx.argc() - 1, deadline)) co_return;
-  std::vector<std::string_view> keys(ctx.argv.begin() + 1, ctx.argv.end() - 1);
-  co_await blocking_pop(ctx, std::move(keys), left, -1, deadline);
+  if (!parse_block_timeout(ctx, ctx.argc() - 1, deadline)) return false;
+  prepare_pop(ctx, call, std::vector<std::string_view>(ctx.argv.begin() + 1, ctx.argv.end() - 1), left, -1, deadline);
+  return true;
 }
+bool prepare_blpop(command_context& ctx, blocking_call& call) { return prepare_bpop(ctx, call, true); }
+bool prepare_brpop(command_context& ctx, blocking_call& call) { return prepare_bpop(ctx, call, false); }
 
-asio::awaitable<void> cmd_blpop(command_context& ctx) { co_await blpop_generic(ctx, true); }
-asio::awaitable<void> cmd_brpop(command_context& ctx) { co_await blpop_generic(ctx, false); }
-
-asio::awaitable<void> cmd_blmpop(command_context& ctx) {
+bool prepare_blmpop(command_context& ctx, blocking_call& call) {
   mpop_args a;
-  if (!parse_mpop(ctx, 2, a)) co_return;
+  if (!parse_mpop(ctx, 2, a)) return false;
   std::int64_t deadline;
-  if (!parse_block_timeout(ctx, 1, deadline)) co_return;
-  co_await blocking_pop(ctx, std::move(a.keys), a.left, a.count, deadline);
+  if (!parse_block_timeout(ctx, 1, deadline)) return false;
+  prepare_pop(ctx, call, std::move(a.keys), a.left, a.count, deadline);
+  return true;
 }
 
-asio::awaitable<void> blocking_move(command_context& ctx, bool from_left, bool to_left, std::int64_t deadline_ms) {
+void prepare_move(command_context& ctx, blocking_call& call, bool from_left, bool to_left, std::int64_t deadline_ms) {
   const std::string_view src = ctx.arg(1), dst = ctx.arg(2);
-  blocking_call call;
   call.gate_keys = {src, dst};
   call.wait_keys = {src};
   call.deadline_ms = deadline_ms;
@@ -549,21 +546,22 @@ asio::awaitable<void> blocking_move(command_context& ctx, bool from_left, bool t
     return std::static_pointer_cast<key_waiter>(w);
   };
   call.timeout_reply = [](command_context& c) { c.out.null_array(); };  // as every list timeout
-  co_await run_blocking(ctx, std::move(call));
 }
 
-asio::awaitable<void> cmd_blmove(command_context& ctx) {
+bool prepare_blmove(command_context& ctx, blocking_call& call) {
   bool from_left, to_left;
-  if (!side_arg(ctx, 3, from_left) || !side_arg(ctx, 4, to_left)) co_return;
+  if (!side_arg(ctx, 3, from_left) || !side_arg(ctx, 4, to_left)) return false;
   std::int64_t deadline;
-  if (!parse_block_timeout(ctx, 5, deadline)) co_return;
-  co_await blocking_move(ctx, from_left, to_left, deadline);
+  if (!parse_block_timeout(ctx, 5, deadline)) return false;
+  prepare_move(ctx, call, from_left, to_left, deadline);
+  return true;
 }
 
-asio::awaitable<void> cmd_brpoplpush(command_context& ctx) {
+bool prepare_brpoplpush(command_context& ctx, blocking_call& call) {
   std::int64_t deadline;
-  if (!parse_block_timeout(ctx, 3, deadline)) co_return;
-  co_await blocking_move(ctx, false, true, deadline);
+  if (!parse_block_timeout(ctx, 3, deadline)) return false;
+  prepare_move(ctx, call, false, true, deadline);
+  return true;
 }
 
 }  // namespace
@@ -586,11 +584,11 @@ void register_list_commands(command_table& t) {
   t.add("lmove", exec_kind::keyed, cmd_lmove);
   t.add("rpoplpush", exec_kind::keyed, cmd_rpoplpush);
   t.add("lmpop", exec_kind::keyed, cmd_lmpop);
-  t.add_async("blpop", cmd_blpop);
-  t.add_async("brpop", cmd_brpop);
-  t.add_async("blmpop", cmd_blmpop);
-  t.add_async("blmove", cmd_blmove);
-  t.add_async("brpoplpush", cmd_brpoplpush);
+  t.add_async("blpop", blocking_command<prepare_blpop>, nonblocking_form<prepare_blpop>);
+  t.add_async("brpop", blocking_command<prepare_brpop>, nonblocking_form<prepare_brpop>);
+  t.add_async("blmpop", blocking_command<prepare_blmpop>, nonblocking_form<prepare_blmpop>);
+  t.add_async("blmove", blocking_command<prepare_blmove>, nonblocking_form<prepare_blmove>);
+  t.add_async("brpoplpush", blocking_command<prepare_brpoplpush>, nonblocking_form<prepare_brpoplpush>);
 }
 
 }  // namespace shrike::commands

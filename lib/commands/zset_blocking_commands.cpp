@@ -75,9 +75,8 @@ class zset_waiter final : public key_waiter {
   }
 };
 
-asio::awaitable<void> blocking_zpop(command_context& ctx, std::vector<std::string_view> keys, bool from_max,
-                                    std::int64_t count, std::int64_t deadline_ms) {
-  blocking_call call;
+void prepare_zpop(command_context& ctx, blocking_call& call, std::vector<std::string_view> keys, bool from_max,
+                  std::int64_t count, std::int64_t deadline_ms) {
   call.gate_keys = keys;
   call.wait_keys = keys;
   call.deadline_ms = deadline_ms;
@@ -89,18 +88,17 @@ asio::awaitable<void> blocking_zpop(command_context& ctx, std::vector<std::strin
     return std::static_pointer_cast<key_waiter>(w);
   };
   call.timeout_reply = [](command_context& c) { c.out.null_array(); };
-  co_await run_blocking(ctx, std::move(call));
 }
 
-asio::awaitable<void> bzpop_generic(command_context& ctx, bool from_max) {
+bool prepare_bzpop(command_context& ctx, blocking_call& call, bool from_max) {
   std::int64_t deadline;
-  if (!parse_block_timeout(ctx, ctx.argc() - 1, deadline)) co_return;
-  std::vector<std::string_view> keys(ctx.argv.begin() + 1, ctx.argv.end() - 1);
-  co_await blocking_zpop(ctx, std::move(keys), from_max, -1, deadline);
+  if (!parse_block_timeout(ctx, ctx.argc() - 1, deadline)) return false;
+  prepare_zpop(ctx, call, std::vector<std::string_view>(ctx.argv.begin() + 1, ctx.argv.end() - 1), from_max, -1,
+               deadline);
+  return true;
 }
-
-asio::awaitable<void> cmd_bzpopmin(command_context& ctx) { co_await bzpop_generic(ctx, false); }
-asio::awaitable<void> cmd_bzpopmax(command_context& ctx) { co_await bzpop_generic(ctx, true); }
+bool prepare_bzpopmin(command_context& ctx, blocking_call& call) { return prepare_bzpop(ctx, call, false); }
+bool prepare_bzpopmax(command_context& ctx, blocking_call& call) { return prepare_bzpop(ctx, call, true); }
 
 // getRangeLongFromObjectOrReply(min, LONG_MAX, message).
 bool ranged_arg(command_context& ctx, std::size_t i, std::int64_t min, std::int64_t& v, std::string_view message) {
@@ -111,12 +109,12 @@ bool ranged_arg(command_context& ctx, std::size_t i, std::int64_t min, std::int6
 
 // BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]; the timeout is
 // parsed after the rest, as Redis does.
-asio::awaitable<void> cmd_bzmpop(command_context& ctx) {
+bool prepare_bzmpop(command_context& ctx, blocking_call& call) {
   std::int64_t numkeys;
-  if (!ranged_arg(ctx, 2, 1, numkeys, "numkeys should be greater than 0")) co_return;
+  if (!ranged_arg(ctx, 2, 1, numkeys, "numkeys should be greater than 0")) return false;
   if (static_cast<std::uint64_t>(numkeys) >= ctx.argc() - 3) {
     ctx.out.error(errors::syntax);
-    co_return;
+    return false;
   }
   const std::size_t where_idx = 3 + static_cast<std::size_t>(numkeys);
   bool from_max;
@@ -126,30 +124,31 @@ asio::awaitable<void> cmd_bzmpop(command_context& ctx) {
     from_max = true;
   } else {
     ctx.out.error(errors::syntax);
-    co_return;
+    return false;
   }
   std::int64_t count = -1;
   for (std::size_t j = where_idx + 1; j < ctx.argc(); ++j) {
     if (count == -1 && iequals(ctx.arg(j), "count") && j + 1 < ctx.argc()) {
-      if (!ranged_arg(ctx, ++j, 1, count, "count should be greater than 0")) co_return;
+      if (!ranged_arg(ctx, ++j, 1, count, "count should be greater than 0")) return false;
     } else {
       ctx.out.error(errors::syntax);
-      co_return;
+      return false;
     }
   }
   if (count == -1) count = 1;
   std::int64_t deadline;
-  if (!parse_block_timeout(ctx, 1, deadline)) co_return;
+  if (!parse_block_timeout(ctx, 1, deadline)) return false;
   std::vector<std::string_view> keys(ctx.argv.begin() + 3, ctx.argv.begin() + static_cast<std::ptrdiff_t>(where_idx));
-  co_await blocking_zpop(ctx, std::move(keys), from_max, count, deadline);
+  prepare_zpop(ctx, call, std::move(keys), from_max, count, deadline);
+  return true;
 }
 
 }  // namespace
 
 void register_zset_blocking_commands(command_table& t) {
-  t.add_async("bzpopmin", cmd_bzpopmin);
-  t.add_async("bzpopmax", cmd_bzpopmax);
-  t.add_async("bzmpop", cmd_bzmpop);
+  t.add_async("bzpopmin", blocking_command<prepare_bzpopmin>, nonblocking_form<prepare_bzpopmin>);
+  t.add_async("bzpopmax", blocking_command<prepare_bzpopmax>, nonblocking_form<prepare_bzpopmax>);
+  t.add_async("bzmpop", blocking_command<prepare_bzmpop>, nonblocking_form<prepare_bzmpop>);
 }
 
 }  // namespace shrike::commands
