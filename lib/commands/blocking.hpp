@@ -71,8 +71,11 @@ struct blocking_call {
   // The non-blocking form: true when it wrote a reply.
   std::function<bool(command_context&)> attempt;
   std::function<std::shared_ptr<key_waiter>(boost::asio::any_io_executor)> make_waiter;
-  // The reply of a timeout (a null array for BLPOP, a null for BLMOVE, ...).
+  // The reply of a timeout (a null array for BLPOP, ...).
   std::function<void(command_context&)> timeout_reply;
+  // The reply where the command may not block (MULTI) and finds nothing;
+  // when unset, the timeout reply (BLMOVE differs: a null, not a null array).
+  std::function<void(command_context&)> empty_reply;
 };
 
 boost::asio::awaitable<void> run_blocking(command_context& ctx, blocking_call call);
@@ -94,7 +97,11 @@ template <blocking_prepare Prepare>
 void nonblocking_form(command_context& ctx) {
   blocking_call call;
   if (!Prepare(ctx, call)) return;
-  if (!call.attempt(ctx)) call.timeout_reply(ctx);
+  if (call.attempt(ctx)) return;
+  if (call.empty_reply)
+    call.empty_reply(ctx);
+  else
+    call.timeout_reply(ctx);
 }
 
 // Redis's getTimeoutFromObjectOrReply in seconds: the deadline in unix ms,

@@ -98,6 +98,7 @@ void register_hash_commands(command_table& t);
 void register_set_commands(command_table& t);
 void register_zset_commands(command_table& t);
 void register_zset_blocking_commands(command_table& t);
+void register_transaction_commands(command_table& t);
 void register_stream_commands(command_table& t);
 
 }  // namespace shrike::commands

@@ -546,6 +546,7 @@ void prepare_move(command_context& ctx, blocking_call& call, bool from_left, boo
     return std::static_pointer_cast<key_waiter>(w);
   };
   call.timeout_reply = [](command_context& c) { c.out.null_array(); };  // as every list timeout
+  call.empty_reply = [](command_context& c) { c.out.null(); };
 }
 
 bool prepare_blmove(command_context& ctx, blocking_call& call) {

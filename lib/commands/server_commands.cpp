@@ -577,6 +577,7 @@ void register_all_commands() {
   register_set_commands(t);
   register_zset_commands(t);
   register_zset_blocking_commands(t);
+  register_transaction_commands(t);
   register_stream_commands(t);
 }
 

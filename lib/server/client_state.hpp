@@ -10,12 +10,30 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "server/watch_table.hpp"
 #include "store/blocked_keys.hpp"
+
+namespace shrike::commands {
+struct command_row;
+}
 
 namespace shrike::server {
 
 enum class reply_mode : std::uint8_t { on, off, skip_next, skip_this };
+
+// A command queued by MULTI (owning its arguments: the read buffer moves on).
+struct queued_command {
+  const commands::command_row* row = nullptr;
+  std::vector<std::string> args;
+};
+
+struct watched_key {
+  std::size_t db;
+  std::string key;
+  std::int64_t expire_at_ms;  // the key's deadline when watched (-1: none); EXEC fails once it passed
+};
 
 struct client_state {
   std::uint64_t id = 0;
@@ -26,6 +44,13 @@ struct client_state {
   bool close_after_reply = false;
   bool no_evict = false;
   bool no_touch = false;
+
+  // MULTI/EXEC and WATCH (the session's own fields).
+  bool in_multi = false;
+  bool multi_dirty = false;  // a command was refused while queueing: EXEC aborts
+  std::vector<queued_command> multi_queue;
+  std::vector<watched_key> watched;
+  std::shared_ptr<watch_state> watch = std::make_shared<watch_state>();
 
   std::string addr;   // "ip:port" of the peer
   std::string laddr;  // "ip:port" of our end

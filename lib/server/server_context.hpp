@@ -16,6 +16,7 @@
 
 #include "server/client_state.hpp"
 #include "server/config_store.hpp"
+#include "server/watch_table.hpp"
 #include "store/shard_set.hpp"
 
 namespace shrike::server {
@@ -91,6 +92,8 @@ class server_context {
   std::atomic<std::int64_t> blocked_clients{0};
   std::string requirepass() const;
 
+  watch_table& watches() { return watches_; }
+
   // MONITOR: clients that receive every executed command.
   void add_monitor(std::shared_ptr<client_state> c);
   bool has_monitors() const { return monitor_count_.load(std::memory_order_relaxed) > 0; }
@@ -124,6 +127,7 @@ class server_context {
   std::vector<std::weak_ptr<client_state>> monitors_;
   std::atomic<int> monitor_count_{0};
 
+  watch_table watches_;
   std::function<void()> shutdown_fn_;
   std::atomic<bool> shutting_down_{false};
   std::once_flag shutdown_once_;

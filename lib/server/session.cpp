@@ -17,6 +17,7 @@
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/transaction.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
 
@@ -66,9 +67,13 @@ session::session(server_context& srv, asio::ip::tcp::socket socket)
   in_.resize(initial_read_size);
 }
 
-session::~session() { srv_.unregister_client(client_->id); }
+session::~session() {
+  commands::unwatch_all(srv_, *client_);
+  srv_.unregister_client(client_->id);
+}
 
 void session::reset_connection() {
+  commands::discard_transaction(srv_, *client_);
   client_->db = 0;
   client_->db_shown = 0;
   client_->resp = 2;
@@ -336,8 +341,17 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
     if (p.place == planned::place_t::async) {
       writer_.set_protocol(client_->resp);
       commands::command_context ctx{srv_, *client_, writer_, p.req.argv, util::now_ms(), p.row, this};
+      if (client_->in_multi && commands::queue_in_multi(ctx, p.row, p.error)) {
+        ++i;
+        continue;
+      }
       const auto t0 = std::chrono::steady_clock::now();
+      const std::size_t mark = out_.size();
       co_await p.row->run_async(ctx);
+      // (a blocked command flushes what came before it: the mark may be gone)
+      if (srv_.watches().active())
+        commands::note_write(srv_, client_->db, *p.row, p.req.argv,
+                             mark <= out_.size() ? std::string_view(out_).substr(mark) : std::string_view());
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
       p.row->stat.calls.fetch_add(1, std::memory_order_relaxed);
       p.row->stat.usec.fetch_add(static_cast<std::uint64_t>(us), std::memory_order_relaxed);
@@ -378,6 +392,10 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
 void session::execute_one(planned& p) {
   if (close_) return;
   writer_.set_protocol(client_->resp);
+  if (client_->in_multi) {
+    commands::command_context ctx{srv_, *client_, writer_, p.req.argv, 0, p.row, this};
+    if (commands::queue_in_multi(ctx, p.row, p.error)) return;
+  }
   const std::size_t mark = out_.size();
   const reply_mode before = client_->replies;
   if (!p.error.empty()) {
@@ -404,6 +422,8 @@ void session::execute_one(planned& p) {
     if (writer_.errors_written() != errors_before) {
       st.failed_calls.fetch_add(1, std::memory_order_relaxed);
       srv_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
+    } else if (srv_.watches().active()) {
+      commands::note_write(srv_, client_->db, *p.row, p.req.argv, std::string_view(out_).substr(mark));
     }
     srv_.stats().total_commands.fetch_add(1, std::memory_order_relaxed);
     const auto slower_than = srv_.slowlog_slower_than_us.load(std::memory_order_relaxed);

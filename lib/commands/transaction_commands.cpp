@@ -1,0 +1,222 @@
+// MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+#include <boost/asio/awaitable.hpp>
+#include <algorithm>
+#include <chrono>
+#include <iterator>
+#include <new>
+#include <vector>
+
+#include "commands/blocking.hpp"
+#include "commands/command_table.hpp"
+#include "commands/helpers.hpp"
+#include "commands/transaction.hpp"
+#include "util/clock.hpp"
+
+namespace shrike::commands {
+
+namespace {
+
+namespace asio = boost::asio;
+
+// Commands that act on the transaction itself are never queued.
+bool runs_in_multi(const command_row* row) {
+  if (!row) return false;
+  const auto& name = row->info->name;
+  return name == "exec" || name == "discard" || name == "multi" || name == "watch" || name == "quit" ||
+         name == "reset";
+}
+
+void cmd_multi(command_context& ctx) {
+  if (ctx.client.in_multi) return ctx.out.error("MULTI calls can not be nested");
+  ctx.client.in_multi = true;
+  ctx.out.ok();
+}
+
+void cmd_discard(command_context& ctx) {
+  if (!ctx.client.in_multi) return ctx.out.error("DISCARD without MULTI");
+  discard_transaction(ctx.srv, ctx.client);
+  ctx.out.ok();
+}
+
+void cmd_watch(command_context& ctx) {
+  if (ctx.client.in_multi) return ctx.out.error("WATCH inside MULTI is not allowed");
+  auto& client = ctx.client;
+  if (!client.watch->dirty.load()) {  // no point in watching when already dirty
+    for (std::size_t i = 1; i < ctx.argc(); ++i) {
+      const auto key = ctx.arg(i);
+      const bool known = std::any_of(client.watched.begin(), client.watched.end(), [&](const server::watched_key& w) {
+        return w.db == client.db && w.key == key;
+      });
+      if (known) continue;
+      store::entry* e = ctx.db(key).lookup(key, ctx.now_ms);
+      client.watched.push_back({client.db, std::string(key), e ? store::database::expire_of(e) : -1});
+      ctx.srv.watches().watch(client.db, key, client.watch);
+    }
+  }
+  ctx.out.ok();
+}
+
+void cmd_unwatch(command_context& ctx) {
+  unwatch_all(ctx.srv, ctx.client);
+  ctx.out.ok();
+}
+
+// EXEC: the queue runs with the gates of all the shards it touches.
+asio::awaitable<void> cmd_exec(command_context& ctx) {
+  auto& client = ctx.client;
+  auto& srv = ctx.srv;
+  if (!client.in_multi) {
+    ctx.out.error("EXEC without MULTI");
+    co_return;
+  }
+  if (client.multi_dirty) {
+    discard_transaction(srv, client);
+    ctx.out.error("-EXECABORT Transaction discarded because of previous errors.");
+    co_return;
+  }
+  std::vector<server::queued_command> queue = std::move(client.multi_queue);
+  auto& shards = srv.shards();
+  std::vector<std::size_t> ids;
+  std::vector<std::vector<std::string_view>> argvs(queue.size());
+  std::vector<int> positions;
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    for (auto& a : queue[i].args) argvs[i].emplace_back(a);
+    const command_row& row = *queue[i].row;
+    if (row.kind == exec_kind::all_shards) {
+      for (std::size_t s = 0; s < shards.size(); ++s) ids.push_back(s);
+    } else if (row.kind == exec_kind::keyed || row.kind == exec_kind::session) {
+      if (row.route) {
+        ids.push_back(row.route(srv, argvs[i]));
+        continue;
+      }
+      positions.clear();
+      command_table::key_positions(row, argvs[i], positions);
+      for (int p : positions) ids.push_back(shards.shard_of(argvs[i][static_cast<std::size_t>(p)]));
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+
+  ready_list ready;
+  auto run_all = [&] {
+    const std::int64_t now = util::now_ms();
+    bool aborted = client.watch->dirty.load();
+    for (const auto& w : client.watched)
+      if (w.expire_at_ms >= 0 && w.expire_at_ms <= now) aborted = true;  // the watched key expired
+    if (aborted) return ctx.out.null_array();
+    ctx.out.array(queue.size());
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      const command_row& row = *queue[i].row;
+      command_context c{srv, client, ctx.out, argvs[i], util::now_ms(), &row, ctx.session, &ready};
+      const auto t0 = std::chrono::steady_clock::now();
+      const std::size_t errors_before = ctx.out.errors_written();
+      const std::size_t mark = ctx.out.buffer().size();
+      if (!row.run) {
+        ctx.out.error("Command not allowed inside a transaction");
+      } else {
+        try {
+          row.run(c);
+        } catch (const std::bad_alloc&) {
+          ctx.out.error("-OOM command not allowed when used memory > 'maxmemory'.");
+        }
+      }
+      const auto us =
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+      row.stat.calls.fetch_add(1, std::memory_order_relaxed);
+      row.stat.usec.fetch_add(static_cast<std::uint64_t>(us), std::memory_order_relaxed);
+      const bool failed = ctx.out.errors_written() != errors_before;
+      if (failed) row.stat.failed_calls.fetch_add(1, std::memory_order_relaxed);
+      if (!failed && srv.watches().active())
+        note_write(srv, client.db, row, argvs[i], std::string_view(ctx.out.buffer()).substr(mark));
+    }
+    if (!ready.empty()) serve_ready_keys(srv, ready);
+  };
+  if (ids.empty())
+    run_all();
+  else
+    co_await shards.run_gated(std::span<const std::size_t>(ids), run_all);
+  discard_transaction(srv, client);
+}
+
+}  // namespace
+
+bool queue_in_multi(command_context& ctx, const command_row* row, std::string_view error) {
+  auto& client = ctx.client;
+  if (!client.in_multi || runs_in_multi(row)) return false;
+  if (!error.empty()) {
+    client.multi_dirty = true;  // flagTransaction
+    ctx.out.error(error);
+    return true;
+  }
+  if (row->info->flags & flag_no_multi) {
+    client.multi_dirty = true;
+    ctx.out.error("Command not allowed inside a transaction");
+    return true;
+  }
+  server::queued_command q;
+  q.row = row;
+  q.args.assign(ctx.argv.begin(), ctx.argv.end());
+  client.multi_queue.push_back(std::move(q));
+  ctx.out.simple("QUEUED");
+  return true;
+}
+
+namespace {
+
+// Writes whose reply 0 or null means they changed nothing.
+bool changed_nothing(const std::string& name, std::string_view reply) {
+  static const char* const names[] = {"del",    "unlink", "expire", "pexpire", "expireat", "pexpireat",
+                                      "persist", "lpushx", "rpushx", "srem",    "hdel",     "zrem",
+                                      "setnx",  "msetnx", "renamenx", "set",    "lpop",     "rpop",
+                                      "getdel", "smove",  "hsetnx", "rpoplpush", "lmove",   "spop"};
+  if (reply != ":0\r\n" && reply != "$-1\r\n" && reply != "*-1\r\n" && reply != "_\r\n") return false;
+  return std::find(std::begin(names), std::end(names), name) != std::end(names);
+}
+
+}  // namespace
+
+void note_write(server::server_context& srv, std::size_t db, const command_row& row,
+                std::span<const std::string_view> argv, std::string_view reply) {
+  if (!(row.info->flags & flag_write)) return;
+  if (changed_nothing(row.info->name, reply)) return;
+  auto& w = srv.watches();
+  const auto& name = row.info->name;
+  if (name == "flushall") return w.touch_all();
+  if (name == "flushdb") return w.touch_db(db);
+  if (name == "swapdb") {
+    std::int64_t a, b;
+    if (util::parse_int64(argv[1], a) && util::parse_int64(argv[2], b)) {
+      w.touch_db(static_cast<std::size_t>(a));
+      w.touch_db(static_cast<std::size_t>(b));
+    }
+    return;
+  }
+  std::vector<int> positions;
+  command_table::key_positions(row, argv, positions);
+  for (int p : positions) w.touch(db, argv[static_cast<std::size_t>(p)]);
+  std::int64_t other;
+  if (name == "move" && util::parse_int64(argv[2], other)) w.touch(static_cast<std::size_t>(other), argv[1]);
+}
+
+void unwatch_all(server::server_context& srv, server::client_state& client) {
+  for (const auto& w : client.watched) srv.watches().unwatch(w.db, w.key, client.watch.get());
+  client.watched.clear();
+  client.watch->dirty.store(false);
+}
+
+void discard_transaction(server::server_context& srv, server::client_state& client) {
+  client.in_multi = false;
+  client.multi_dirty = false;
+  client.multi_queue.clear();
+  unwatch_all(srv, client);
+}
+
+void register_transaction_commands(command_table& t) {
+  t.add("multi", exec_kind::local, cmd_multi);
+  t.add("discard", exec_kind::local, cmd_discard);
+  t.add("watch", exec_kind::keyed, cmd_watch);
+  t.add("unwatch", exec_kind::local, cmd_unwatch);
+  t.add_async("exec", cmd_exec);
+}
+
+}  // namespace shrike::commands
