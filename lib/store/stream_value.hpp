@@ -1,0 +1,138 @@
+#pragma once
+// Stream values (Redis 7.0 t_stream.c semantics, our own layout).
+//
+// Entries live in chunks of up to chunk_max_entries entries (deleted ones
+// included, as Redis counts its listpack nodes), each chunk one contiguous
+// byte buffer:
+//
+//   entry := [flags 1 B][ms - base.ms varint][seq varint][pair count varint]
+//            ([len varint][bytes])*
+//
+// so a small entry costs ~10 bytes and there is no allocation per entry. The
+// chunk boundaries follow Redis's node rule (100 entries or ~4 KB), which
+// keeps `MAXLEN ~`/`MINID ~` trimming (whole chunks only) byte-equal with it.
+// Deleted entries stay as tombstones (flag bit) until their chunk empties.
+//
+// Consumer groups keep their pending entries in ordered maps; the group PEL
+// owns the delivery data and each consumer's PEL only lists ids.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/entry.hpp"
+
+namespace shrike::store {
+
+struct stream_id {
+  std::uint64_t ms = 0;
+  std::uint64_t seq = 0;
+  auto operator<=>(const stream_id&) const = default;
+
+  std::string str() const;
+  bool is_zero() const { return ms == 0 && seq == 0; }
+  // streamIncrID / streamDecrID: false on overflow (the id is left wrapped).
+  bool incr();
+  bool decr();
+  static constexpr stream_id max() { return {UINT64_MAX, UINT64_MAX}; }
+};
+
+// streamGenericParseIDOrReply: "<ms>[-<seq>]", "-", "+" (unless strict),
+// "<ms>-*" when seq_given is non-null (then *seq_given = false).
+bool parse_stream_id(std::string_view s, stream_id& id, std::uint64_t missing_seq, bool strict, bool* seq_given);
+
+struct stream_chunk {
+  stream_id base;        // the first id ever appended (deltas are from it)
+  stream_id last;        // the last id appended
+  std::uint32_t total = 0;  // entries including tombstones
+  std::uint32_t live = 0;
+  std::string buf;
+};
+
+struct stream_consumer;
+
+struct stream_nack {
+  std::int64_t delivery_time = 0;
+  std::uint64_t delivery_count = 1;
+  stream_consumer* owner = nullptr;
+};
+
+struct stream_consumer {
+  std::string name;
+  std::int64_t seen_time = 0;
+  std::set<stream_id> pel;
+};
+
+struct stream_group {
+  stream_id last_id;
+  std::int64_t entries_read = -1;  // -1: unknown (SCG_INVALID_ENTRIES_READ)
+  std::map<stream_id, stream_nack> pel;
+  std::map<std::string, stream_consumer, std::less<>> consumers;
+
+  stream_consumer* find_consumer(std::string_view name);
+  stream_consumer& create_consumer(std::string_view name, std::int64_t now_ms);  // must not exist
+  std::size_t delete_consumer(std::string_view name);  // returns its pending count
+};
+
+// Trimming request of XADD/XTRIM (streamAddTrimArgs).
+struct stream_trim_args {
+  enum class strategy : std::uint8_t { none, maxlen, minid };
+  strategy how = strategy::none;
+  bool approx = false;
+  std::int64_t maxlen = 0;
+  stream_id minid;
+  std::int64_t limit = 0;  // 0 = unlimited
+};
+
+class stream_value final : public value_object {
+ public:
+  static constexpr std::uint32_t chunk_max_entries = 100;
+  static constexpr std::size_t chunk_max_bytes = 4096;
+
+  using entry_fn = std::function<void(const stream_id&, std::span<const std::string_view>)>;
+
+  std::size_t memory_usage() const override;
+  value_object* clone() const override;
+  const char* encoding_name() const override { return "stream"; }
+
+  // Appends with `id` > last_id (the caller checked it).
+  void append(const stream_id& id, std::span<const std::string_view> fields_values);
+  // Visits live entries in [start, end] (reverse order when rev), at most
+  // `count` (0 = all). Returns the number visited.
+  std::size_t range(const stream_id& start, const stream_id& end, std::size_t count, bool rev,
+                    const entry_fn& fn) const;
+  bool contains(const stream_id& id) const;
+  // Tombstones one entry; false when absent.
+  bool remove(const stream_id& id);
+  // streamTrim; returns the number of entries removed.
+  std::int64_t trim(const stream_trim_args& args);
+
+  // First/last live id (zero ids when empty).
+  stream_id first_live() const;
+  stream_id last_live() const;
+
+  // Redis's lag helpers (streamRangeHasTombstones, streamEstimateDistanceFromFirstEverEntry).
+  bool range_has_tombstones(const stream_id& start, const stream_id& end) const;
+  std::int64_t estimate_distance(const stream_id& id) const;
+
+  std::size_t chunk_count() const { return chunks_.size(); }
+  const std::vector<stream_chunk>& chunks() const { return chunks_; }
+
+  std::uint64_t length = 0;
+  stream_id last_id;
+  stream_id first_id;
+  stream_id max_deleted_id;
+  std::uint64_t entries_added = 0;
+  std::map<std::string, stream_group, std::less<>> groups;
+
+ private:
+  void refresh_first_id();
+  std::vector<stream_chunk> chunks_;
+};
+
+}  // namespace shrike::store
