@@ -77,6 +77,15 @@ inline bool int32_arg(command_context& ctx, std::size_t i, int& v, std::string_v
   return true;
 }
 
+// getRangeLongFromObjectOrReply with a message: `message` is the reply for a
+// non-number as well as for a number outside [min, max].
+inline bool ranged_int_arg(command_context& ctx, std::size_t i, std::int64_t min, std::int64_t max, std::int64_t& v,
+                           std::string_view message) {
+  if (util::parse_int64(ctx.arg(i), v) && v >= min && v <= max) return true;
+  ctx.out.error(message);
+  return false;
+}
+
 // addReplySubcommandSyntaxError.
 inline void subcommand_syntax_error(command_context& ctx) {
   std::string cmd(ctx.arg(0));

@@ -21,15 +21,9 @@ using store::entry;
 using store::list_value;
 using store::value_type;
 
-// getRangeLongFromObjectOrReply(min, LONG_MAX, msg): `message` is the reply
-// for a non-number as well as for a number out of range.
-bool ranged_arg(command_context& ctx, std::size_t i, std::int64_t min, std::int64_t& v, std::string_view message) {
-  if (util::parse_int64(ctx.arg(i), v) && v >= min) return true;
-  ctx.out.error(message);
-  return false;
-}
+// getPositiveLongFromObjectOrReply.
 bool positive_arg(command_context& ctx, std::size_t i, std::int64_t& v, std::string_view message) {
-  return ranged_arg(ctx, i, 0, v, message);
+  return ranged_int_arg(ctx, i, 0, INT64_MAX, v, message);
 }
 
 // LEFT/RIGHT (getListPositionFromObjectOrReply).
@@ -388,7 +382,7 @@ struct mpop_args {
 
 bool parse_mpop(command_context& ctx, std::size_t numkeys_index, mpop_args& a) {
   std::int64_t numkeys;
-  if (!ranged_arg(ctx, numkeys_index, 1, numkeys, "numkeys should be greater than 0")) return false;
+  if (!ranged_int_arg(ctx, numkeys_index, 1, INT64_MAX, numkeys, "numkeys should be greater than 0")) return false;
   if (static_cast<std::uint64_t>(numkeys) >= ctx.argc() - numkeys_index) {
     ctx.out.error(errors::syntax);
     return false;
@@ -399,7 +393,7 @@ bool parse_mpop(command_context& ctx, std::size_t numkeys_index, mpop_args& a) {
   for (std::size_t j = where_index + 1; j < ctx.argc(); ++j) {
     if (!has_count && iequals(ctx.arg(j), "count") && j + 1 < ctx.argc()) {
       ++j;
-      if (!ranged_arg(ctx, j, 1, a.count, "count should be greater than 0")) return false;
+      if (!ranged_int_arg(ctx, j, 1, INT64_MAX, a.count, "count should be greater than 0")) return false;
       has_count = true;
     } else {
       ctx.out.error(errors::syntax);

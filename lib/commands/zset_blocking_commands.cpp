@@ -100,18 +100,11 @@ bool prepare_bzpop(command_context& ctx, blocking_call& call, bool from_max) {
 bool prepare_bzpopmin(command_context& ctx, blocking_call& call) { return prepare_bzpop(ctx, call, false); }
 bool prepare_bzpopmax(command_context& ctx, blocking_call& call) { return prepare_bzpop(ctx, call, true); }
 
-// getRangeLongFromObjectOrReply(min, LONG_MAX, message).
-bool ranged_arg(command_context& ctx, std::size_t i, std::int64_t min, std::int64_t& v, std::string_view message) {
-  if (util::parse_int64(ctx.arg(i), v) && v >= min) return true;
-  ctx.out.error(message);
-  return false;
-}
-
 // BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]; the timeout is
 // parsed after the rest, as Redis does.
 bool prepare_bzmpop(command_context& ctx, blocking_call& call) {
   std::int64_t numkeys;
-  if (!ranged_arg(ctx, 2, 1, numkeys, "numkeys should be greater than 0")) return false;
+  if (!ranged_int_arg(ctx, 2, 1, INT64_MAX, numkeys, "numkeys should be greater than 0")) return false;
   if (static_cast<std::uint64_t>(numkeys) >= ctx.argc() - 3) {
     ctx.out.error(errors::syntax);
     return false;
@@ -129,7 +122,7 @@ bool prepare_bzmpop(command_context& ctx, blocking_call& call) {
   std::int64_t count = -1;
   for (std::size_t j = where_idx + 1; j < ctx.argc(); ++j) {
     if (count == -1 && iequals(ctx.arg(j), "count") && j + 1 < ctx.argc()) {
-      if (!ranged_arg(ctx, ++j, 1, count, "count should be greater than 0")) return false;
+      if (!ranged_int_arg(ctx, ++j, 1, INT64_MAX, count, "count should be greater than 0")) return false;
     } else {
       ctx.out.error(errors::syntax);
       return false;

@@ -51,16 +51,6 @@ void reply_member(command_context& ctx, std::string_view member, double score, b
   if (withscores) ctx.out.double_value(score);
 }
 
-// getLongFromObjectOrReply with a custom message for both failures, and a range.
-bool ranged_int_arg(command_context& ctx, std::size_t i, std::int64_t min, std::int64_t max, std::int64_t& v,
-                    std::string_view message) {
-  if (!util::parse_int64(ctx.arg(i), v) || v < min || v > max) {
-    ctx.out.error(message);
-    return false;
-  }
-  return true;
-}
-
 // Replaces whatever `key` holds by `items` (sorted, unique), or deletes it
 // when there are none: how the *STORE commands write their destination.
 void store_result(command_context& ctx, std::string_view key, const std::vector<zset::owned_item>& items) {
