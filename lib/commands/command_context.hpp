@@ -29,6 +29,10 @@ class session_hooks {
   // MONITOR: from now on the connection also receives pushed bytes. False
   // when it already is a monitor (Redis then replies nothing).
   virtual bool become_monitor() = 0;
+  // Pub/sub: the connection enters push mode; replies written so far are
+  // queued into its outbox first, so what the caller queues there next
+  // (subscription confirmations) follows them in order.
+  virtual server::outbox& enter_pubsub() = 0;
   // Blocking commands: waits until `c` is woken (true), its deadline passes
   // (true, after claiming it: the caller sees no outcome recorded) or the peer
   // disconnects (false). Bytes that arrive meanwhile are kept for after the

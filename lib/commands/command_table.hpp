@@ -100,5 +100,6 @@ void register_zset_commands(command_table& t);
 void register_zset_blocking_commands(command_table& t);
 void register_transaction_commands(command_table& t);
 void register_stream_commands(command_table& t);
+void register_pubsub_commands(command_table& t);
 
 }  // namespace shrike::commands

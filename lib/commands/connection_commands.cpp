@@ -12,6 +12,12 @@ namespace {
 
 void cmd_ping(command_context& ctx) {
   if (ctx.argc() > 2) return ctx.out.error(wrong_arity_text("ping"));
+  if (ctx.client.resp == 2 && ctx.client.subscriptions() > 0) {  // subscribed mode: a push-shaped pong
+    ctx.out.array(2);
+    ctx.out.bulk("pong");
+    ctx.out.bulk(ctx.argc() == 1 ? std::string_view() : ctx.arg(1));
+    return;
+  }
   if (ctx.argc() == 1)
     ctx.out.simple("PONG");
   else
@@ -146,13 +152,21 @@ std::string client_line(const server::client_state& c, std::int64_t now_ms) {
     cmd = c.last_command.load(std::memory_order_relaxed);
   }
   const std::int64_t now_s = now_ms / 1000;
+  const int sub = c.sub_count.load(), psub = c.psub_count.load(), ssub = c.ssub_count.load();
+  std::string flags;
+  if (sub + psub + ssub > 0) flags += 'P';
+  if (c.blocked.load()) flags += 'b';
+  if (flags.empty()) flags = "N";
+  const std::size_t omem = c.box ? c.box->pending() : 0;
   std::string line = "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +
                      " fd=" + std::to_string(c.fd) + " name=" + name +
                      " age=" + std::to_string(now_s - c.created_ms / 1000) +
-                     " idle=" + std::to_string(now_s - c.last_interaction_ms.load() / 1000) + " flags=" + (c.blocked.load() ? "b" : "N") +
-                     " db=" + std::to_string(c.db_shown.load()) + " sub=0 psub=0 ssub=0 multi=-1" +
+                     " idle=" + std::to_string(now_s - c.last_interaction_ms.load() / 1000) + " flags=" + flags +
+                     " db=" + std::to_string(c.db_shown.load()) + " sub=" + std::to_string(sub) +
+                     " psub=" + std::to_string(psub) + " ssub=" + std::to_string(ssub) + " multi=-1" +
                      " qbuf=" + std::to_string(c.query_buffer.load()) + " qbuf-free=0 argv-mem=0 multi-mem=0" +
-                     " rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=" + std::to_string(c.query_buffer.load() + 1024) +
+                     " rbs=1024 rbp=0 obl=0 oll=0 omem=" + std::to_string(omem) +
+                     " tot-mem=" + std::to_string(c.query_buffer.load() + 1024 + omem) +
                      " events=r cmd=" + cmd + " user=default redir=-1 resp=" + std::to_string(c.resp) +
                      " lib-name=" + lib_name + " lib-ver=" + lib_ver;
   return line;
@@ -214,8 +228,15 @@ void cmd_client_getname(command_context& ctx) {
     ctx.out.bulk(name);
 }
 
+// A client's class for TYPE filters: pubsub while it has subscriptions
+// (Redis's CLIENT_PUBSUB), normal otherwise; no masters or replicas yet.
+std::string_view client_type(const server::client_state& c) {
+  return c.sub_count.load() + c.psub_count.load() + c.ssub_count.load() > 0 ? "pubsub" : "normal";
+}
+
 void cmd_client_list(command_context& ctx) {
   std::vector<std::uint64_t> ids;
+  std::string type;
   for (std::size_t j = 2; j < ctx.argc(); ++j) {
     if (iequals(ctx.arg(j), "type") && j + 1 < ctx.argc()) {
       auto t = ctx.arg(j + 1);
@@ -224,10 +245,8 @@ void cmd_client_list(command_context& ctx) {
         std::string s(t);
         return ctx.out.error("Unknown client type '" + std::string(s.c_str()) + "'");
       }
-      if (!iequals(t, "normal")) {
-        ctx.out.verbatim("");
-        return;
-      }
+      type = iequals(t, "slave") ? "replica" : std::string(t);
+      for (auto& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       ++j;
     } else if (iequals(ctx.arg(j), "id") && j + 1 < ctx.argc()) {
       for (++j; j < ctx.argc(); ++j) {
@@ -242,6 +261,7 @@ void cmd_client_list(command_context& ctx) {
   std::string text;
   for (auto& c : ctx.srv.clients()) {
     if (!ids.empty() && std::find(ids.begin(), ids.end(), c->id) == ids.end()) continue;
+    if (!type.empty() && client_type(*c) != type) continue;
     text += client_line(*c, ctx.now_ms);
     text += '\n';
   }
@@ -253,6 +273,7 @@ void cmd_client_info(command_context& ctx) { ctx.out.verbatim(client_line(ctx.cl
 void cmd_client_kill(command_context& ctx) {
   // Old form: CLIENT KILL addr:port. New form: filters, replies the count.
   std::string_view addr, laddr;
+  std::string type;
   std::int64_t id = 0;
   bool skipme = true, filtered = false;
   if (ctx.argc() == 3) {
@@ -274,7 +295,8 @@ void cmd_client_kill(command_context& ctx) {
           std::string s(val);
           return ctx.out.error("Unknown client type '" + std::string(s.c_str()) + "'");
         }
-        if (!iequals(val, "normal")) return ctx.out.integer(0);
+        type = iequals(val, "slave") ? "replica" : std::string(val);
+        for (auto& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       } else if (iequals(opt, "user")) {
         if (val != "default") return ctx.out.error("No such user '" + std::string(val) + "'");
       } else if (iequals(opt, "skipme")) {
@@ -297,6 +319,7 @@ void cmd_client_kill(command_context& ctx) {
     if (!addr.empty() && c->addr != addr) continue;
     if (!laddr.empty() && c->laddr != laddr) continue;
     if (id && c->id != static_cast<std::uint64_t>(id)) continue;
+    if (!type.empty() && client_type(*c) != type) continue;
     if (c->id == ctx.client.id) {
       if (filtered && skipme) continue;
       if (ctx.session) ctx.session->close_after_reply();

@@ -375,8 +375,8 @@ void cmd_info(command_context& ctx) {
     line(out, "evicted_keys", 0);
     line(out, "keyspace_hits", st.keyspace_hits.load());
     line(out, "keyspace_misses", st.keyspace_misses.load());
-    line(out, "pubsub_channels", 0);
-    line(out, "pubsub_patterns", 0);
+    line(out, "pubsub_channels", static_cast<std::int64_t>(ctx.srv.pubsub().channel_count(server::channel_kind::global)));
+    line(out, "pubsub_patterns", static_cast<std::int64_t>(ctx.srv.pubsub().pattern_count()));
     line(out, "total_error_replies", st.error_replies.load());
   }
   if (section("replication")) {
@@ -579,6 +579,7 @@ void register_all_commands() {
   register_zset_blocking_commands(t);
   register_transaction_commands(t);
   register_stream_commands(t);
+  register_pubsub_commands(t);
 }
 
 }  // namespace shrike::commands

@@ -127,7 +127,9 @@ asio::awaitable<void> cmd_exec(command_context& ctx) {
       const bool failed = ctx.out.errors_written() != errors_before;
       if (failed) row.stat.failed_calls.fetch_add(1, std::memory_order_relaxed);
       if (!failed && srv.watches().active())
-        note_write(srv, client.db, row, argvs[i], std::string_view(ctx.out.buffer()).substr(mark));
+        // (SUBSCRIBE inside EXEC moves earlier replies to the outbox: the mark may be gone)
+        note_write(srv, client.db, row, argvs[i],
+                   std::string_view(ctx.out.buffer()).substr(std::min(mark, ctx.out.buffer().size())));
     }
     if (!ready.empty()) serve_ready_keys(srv, ready);
   };

@@ -10,8 +10,10 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
+#include "server/outbox.hpp"
 #include "server/watch_table.hpp"
 #include "store/blocked_keys.hpp"
 
@@ -52,6 +54,14 @@ struct client_state {
   std::vector<watched_key> watched;
   std::shared_ptr<watch_state> watch = std::make_shared<watch_state>();
 
+  // Pub/sub subscriptions (the session's own fields; the counts are for
+  // other clients' CLIENT LIST). Patterns keep subscription order, as Redis
+  // lists them.
+  std::unordered_set<std::string> sub_channels, sub_shard_channels;
+  std::vector<std::string> sub_patterns;
+  std::atomic<int> sub_count{0}, psub_count{0}, ssub_count{0};
+  std::size_t subscriptions() const { return sub_channels.size() + sub_patterns.size() + sub_shard_channels.size(); }
+
   std::string addr;   // "ip:port" of the peer
   std::string laddr;  // "ip:port" of our end
   int fd = -1;
@@ -78,9 +88,9 @@ struct client_state {
   // Closes the connection from any thread (CLIENT KILL, timeout, shutdown):
   // posts the close to the session's strand. Set once when the session starts.
   std::function<void()> kill;
-  // Queues bytes for the connection from any thread (MONITOR feed; later
-  // pub/sub): posts to the session's strand, whose writer sends them.
-  std::function<void(std::string)> push;
+  // Bytes pushed to the connection from any thread (MONITOR feed, pub/sub
+  // messages); set once when the session starts.
+  std::shared_ptr<outbox> box;
 };
 
 }  // namespace shrike::server

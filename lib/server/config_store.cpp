@@ -1,4 +1,5 @@
 #include "server/config_store.hpp"
+#include "server/keyspace_events.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -200,57 +201,6 @@ bool split_args(std::string_view s, std::vector<std::string>& out) {
   }
 }
 
-// Notification classes (server.h NOTIFY_*).
-constexpr int notify_keyspace = 1 << 0, notify_keyevent = 1 << 1, notify_generic = 1 << 2,
-              notify_string = 1 << 3, notify_list = 1 << 4, notify_set = 1 << 5, notify_hash = 1 << 6,
-              notify_zset = 1 << 7, notify_expired = 1 << 8, notify_evicted = 1 << 9,
-              notify_stream = 1 << 10, notify_key_miss = 1 << 11, notify_module = 1 << 13,
-              notify_new = 1 << 14;
-constexpr int notify_all = notify_generic | notify_string | notify_list | notify_set | notify_hash |
-                           notify_zset | notify_expired | notify_evicted | notify_stream | notify_module;
-
-int keyspace_events_flags(std::string_view classes) {
-  int flags = 0;
-  for (char c : c_string(classes)) {
-    switch (c) {
-      case 'A': flags |= notify_all; break;
-      case 'g': flags |= notify_generic; break;
-      case '$': flags |= notify_string; break;
-      case 'l': flags |= notify_list; break;
-      case 's': flags |= notify_set; break;
-      case 'h': flags |= notify_hash; break;
-      case 'z': flags |= notify_zset; break;
-      case 'x': flags |= notify_expired; break;
-      case 'e': flags |= notify_evicted; break;
-      case 'K': flags |= notify_keyspace; break;
-      case 'E': flags |= notify_keyevent; break;
-      case 't': flags |= notify_stream; break;
-      case 'm': flags |= notify_key_miss; break;
-      case 'd': flags |= notify_module; break;
-      case 'n': flags |= notify_new; break;
-      default: return -1;
-    }
-  }
-  return flags;
-}
-
-std::string keyspace_events_string(int flags) {
-  std::string res;
-  if ((flags & notify_all) == notify_all) {
-    res += 'A';
-  } else {
-    static constexpr std::pair<int, char> classes[] = {
-        {notify_generic, 'g'}, {notify_string, '$'},  {notify_list, 'l'},    {notify_set, 's'},
-        {notify_hash, 'h'},    {notify_zset, 'z'},    {notify_expired, 'x'}, {notify_evicted, 'e'},
-        {notify_stream, 't'},  {notify_module, 'd'},  {notify_new, 'n'}};
-    for (auto [flag, c] : classes)
-      if (flags & flag) res += c;
-  }
-  if (flags & notify_keyspace) res += 'K';
-  if (flags & notify_keyevent) res += 'E';
-  if (flags & notify_key_miss) res += 'm';
-  return res;
-}
 
 constexpr int shutdown_save = 1, shutdown_nosave = 2;  // server.h SHUTDOWN_*
 constexpr int min_hz = 1, max_hz = 500;                // server.h CONFIG_MIN_HZ / CONFIG_MAX_HZ
@@ -873,13 +823,13 @@ bool config_store::parse_value(const param_def& p, const value_state& current, s
         error = "wrong number of arguments";
         return false;
       }
-      int flags = keyspace_events_flags(argv[0]);
+      int flags = server::notify::parse_classes(argv[0]);
       if (flags == -1) {
         error = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
         return false;
       }
       out.number = flags;
-      out.shown = keyspace_events_string(flags);
+      out.shown = server::notify::classes_text(flags);
       return true;
     }
     case special_kind::bind: {

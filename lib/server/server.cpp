@@ -20,6 +20,7 @@
 
 #include "commands/command_table.hpp"
 #include "server/server_context.hpp"
+#include "server/keyspace_events.hpp"
 #include "server/session.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
@@ -92,12 +93,29 @@ asio::awaitable<void> idle_client_reaper(server_context& srv) {
     if (timeout_s <= 0) continue;
     const std::int64_t now = util::now_ms();
     for (auto& c : srv.clients()) {
-      // A blocked client waits on its command's own timeout (as Redis).
-      if (now - c->last_interaction_ms.load() > timeout_s * 1000 && c->kill && !c->blocked.load()) {
+      // A blocked client waits on its command's own timeout, and pub/sub
+      // clients never time out (as Redis).
+      const bool subscribed = c->sub_count.load() + c->psub_count.load() + c->ssub_count.load() > 0;
+      if (now - c->last_interaction_ms.load() > timeout_s * 1000 && c->kill && !c->blocked.load() && !subscribed) {
         util::log_verbose("Closing idle client");
         c->kill();
       }
     }
+  }
+}
+
+// "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+// (the canonical form config_store keeps) into the per-class limits.
+void apply_output_buffer_limits(server_context& srv, std::string_view value) {
+  std::istringstream in{std::string(value)};
+  std::string name;
+  std::uint64_t hard = 0, soft = 0;
+  std::int64_t seconds = 0;
+  while (in >> name >> hard >> soft >> seconds) {
+    const int cls = name == "normal" ? 0 : name == "pubsub" ? 2 : 1;
+    srv.output_limits[cls].hard = hard;
+    srv.output_limits[cls].soft = soft;
+    srv.output_limits[cls].soft_seconds = seconds;
   }
 }
 
@@ -144,6 +162,11 @@ int run_server(config_store& config) {
     *slot = config.get_int(name);
     config.on_change(name, [slot, name, &config](std::string_view) { *slot = config.get_int(name); });
   }
+  srv.keyspace_events = std::max(0, notify::parse_classes(config.get_one("notify-keyspace-events").value_or("")));
+  config.on_change("notify-keyspace-events",
+                   [&srv](std::string_view value) { srv.keyspace_events = std::max(0, notify::parse_classes(value)); });
+  apply_output_buffer_limits(srv, config.get_one("client-output-buffer-limit").value_or(""));
+  config.on_change("client-output-buffer-limit", [&srv](std::string_view value) { apply_output_buffer_limits(srv, value); });
 
   // Listeners: every address of `bind` ("-" prefix = optional, as Redis).
   const int port = static_cast<int>(config.get_int("port"));

@@ -145,7 +145,7 @@ void server_context::feed_monitors(std::int64_t now_us, std::size_t db, const cl
       it = monitors_.erase(it);
       continue;
     }
-    if (c->push) c->push(line);
+    if (c->box) c->box->append(line, now_us / 1000);
     ++it;
   }
   monitor_count_ = static_cast<int>(monitors_.size());

@@ -16,6 +16,8 @@
 
 #include "server/client_state.hpp"
 #include "server/config_store.hpp"
+#include "server/outbox.hpp"
+#include "server/pubsub_registry.hpp"
 #include "server/watch_table.hpp"
 #include "store/shard_set.hpp"
 
@@ -93,6 +95,11 @@ class server_context {
   std::string requirepass() const;
 
   watch_table& watches() { return watches_; }
+  pubsub_registry& pubsub() { return pubsub_; }
+  // client-output-buffer-limit, indexed by client_class.
+  output_limit output_limits[3];
+  // notify-keyspace-events as flag bits (server/keyspace_events.hpp).
+  std::atomic<int> keyspace_events{0};
 
   // MONITOR: clients that receive every executed command.
   void add_monitor(std::shared_ptr<client_state> c);
@@ -128,6 +135,7 @@ class server_context {
   std::atomic<int> monitor_count_{0};
 
   watch_table watches_;
+  pubsub_registry pubsub_;
   std::function<void()> shutdown_fn_;
   std::atomic<bool> shutting_down_{false};
   std::once_flag shutdown_once_;

@@ -17,6 +17,7 @@
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/pubsub.hpp"
 #include "commands/transaction.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
@@ -65,15 +66,19 @@ session::session(server_context& srv, asio::ip::tcp::socket socket)
   client_->authenticated = srv_.requirepass().empty();
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   in_.resize(initial_read_size);
+  push_signal_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  push_signal_->expires_at(asio::steady_timer::time_point::max());
 }
 
 session::~session() {
   commands::unwatch_all(srv_, *client_);
+  commands::unsubscribe_everything(srv_, *client_);
   srv_.unregister_client(client_->id);
 }
 
 void session::reset_connection() {
   commands::discard_transaction(srv_, *client_);
+  commands::unsubscribe_everything(srv_, *client_);
   client_->db = 0;
   client_->db_shown = 0;
   client_->resp = 2;
@@ -95,37 +100,46 @@ bool session::become_monitor() {
   return true;
 }
 
+outbox& session::enter_pubsub() {
+  enter_push_mode();
+  if (!out_.empty()) {
+    client_->box->append(out_, util::now_ms());
+    out_.clear();
+    out_moved_ = true;
+  }
+  return *client_->box;
+}
+
 void session::enter_push_mode() {
   if (push_mode_) return;
   push_mode_ = true;
-  push_signal_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
-  push_signal_->expires_at(asio::steady_timer::time_point::max());
-  asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->push_writer(); },
-                 asio::detached);
-}
-
-void session::queue_push(std::string bytes) {
-  push_queue_ += bytes;
-  client_->output_buffer.store(push_queue_.size(), std::memory_order_relaxed);
-  if (push_signal_) push_signal_->cancel();
+  // Possibly called on a shard's strand (a command in a batch): the writer
+  // starts on the session's own executor.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    asio::co_spawn(self->socket_.get_executor(), [self] { return self->push_writer(); }, asio::detached);
+  });
 }
 
 asio::awaitable<void> session::push_writer() {
   std::string chunk;
+  outbox& box = *client_->box;
   while (socket_.is_open()) {
-    if (push_queue_.empty()) {
+    chunk.clear();
+    // take() and the wait run in one step of this strand, so a wake posted
+    // by an append after take() finds the wait in place.
+    if (!box.take(chunk)) {
       boost::system::error_code ec;
       co_await push_signal_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
       push_signal_->expires_at(asio::steady_timer::time_point::max());
       continue;
     }
-    chunk.clear();
-    chunk.swap(push_queue_);
-    client_->output_buffer.store(0, std::memory_order_relaxed);
+    client_->output_buffer.store(box.pending(), std::memory_order_relaxed);
     boost::system::error_code ec;
     co_await asio::async_write(socket_, asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    box.written(chunk.size());
     if (ec) break;
     srv_.stats().net_output_bytes.fetch_add(chunk.size(), std::memory_order_relaxed);
+    if (chunk.capacity() > 1024 * 1024) std::string().swap(chunk);
   }
 }
 
@@ -140,15 +154,16 @@ asio::awaitable<void> session::run() {
           boost::system::error_code ec;
           s->socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
           s->socket_.close(ec);
-          if (s->push_signal_) s->push_signal_->cancel();
+          s->push_signal_->cancel();
         }
       });
     };
-    client_->push = [weak, ex](std::string bytes) {
-      asio::post(ex, [weak, bytes = std::move(bytes)]() mutable {
-        if (auto s = weak.lock()) s->queue_push(std::move(bytes));
+    auto wake = [weak, ex] {
+      asio::post(ex, [weak] {
+        if (auto s = weak.lock()) s->push_signal_->cancel();
       });
     };
+    client_->box = std::make_shared<outbox>(srv_.output_limits, std::move(wake), client_->kill);
   }
   srv_.register_client(client_);
 
@@ -176,15 +191,18 @@ asio::awaitable<void> session::run() {
   } catch (const boost::system::system_error&) {
     // The peer went away or the socket was closed by CLIENT KILL / shutdown.
   }
+  // Gone for other clients before the socket closes (PUBSUB NUMSUB after a
+  // subscriber's QUIT no longer counts it).
+  commands::unsubscribe_everything(srv_, *client_);
   // Let a push writer send what is queued (a QUIT's +OK) before closing.
-  for (int i = 0; i < 100 && push_mode_ && !push_queue_.empty() && socket_.is_open(); ++i) {
+  for (int i = 0; i < 100 && push_mode_ && client_->box->pending() > 0 && socket_.is_open(); ++i) {
     asio::steady_timer pause(socket_.get_executor(), std::chrono::milliseconds(5));
     co_await pause.async_wait(asio::use_awaitable);
   }
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  if (push_signal_) push_signal_->cancel();
+  push_signal_->cancel();
 }
 
 asio::awaitable<bool> session::wait_blocked(store::blocked_client& c, std::int64_t deadline_ms) {
@@ -340,6 +358,12 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
     planned& p = batch[i];
     if (p.place == planned::place_t::async) {
       writer_.set_protocol(client_->resp);
+      if (p.error.empty()) refused_while_subscribed(*p.row, p.error);
+      if (!p.error.empty()) {  // refused in subscribed mode: answered like any refused command
+        execute_one(p);
+        ++i;
+        continue;
+      }
       commands::command_context ctx{srv_, *client_, writer_, p.req.argv, util::now_ms(), p.row, this};
       if (client_->in_multi && commands::queue_in_multi(ctx, p.row, p.error)) {
         ++i;
@@ -389,14 +413,27 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
   }
 }
 
+bool session::refused_while_subscribed(const command_row& row, std::string& error) const {
+  if (client_->resp != 2 || client_->subscriptions() == 0) return false;
+  static constexpr std::string_view allowed[] = {"ping",         "subscribe",   "ssubscribe",
+                                                 "unsubscribe",  "sunsubscribe", "psubscribe",
+                                                 "punsubscribe", "quit",         "reset"};
+  for (auto name : allowed)
+    if (row.info->name == name) return false;
+  error = "-ERR Can't execute '" + row.info->name +
+          "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
+  return true;
+}
+
 void session::execute_one(planned& p) {
   if (close_) return;
   writer_.set_protocol(client_->resp);
+  if (p.row && p.error.empty()) refused_while_subscribed(*p.row, p.error);
   if (client_->in_multi) {
     commands::command_context ctx{srv_, *client_, writer_, p.req.argv, 0, p.row, this};
     if (commands::queue_in_multi(ctx, p.row, p.error)) return;
   }
-  const std::size_t mark = out_.size();
+  std::size_t mark = out_.size();
   const reply_mode before = client_->replies;
   if (!p.error.empty()) {
     writer_.error(p.error);
@@ -409,8 +446,12 @@ void session::execute_one(planned& p) {
     try {
       p.row->run(ctx);
     } catch (const std::bad_alloc&) {
-      out_.resize(mark);
+      out_.resize(std::min(mark, out_.size()));
       writer_.error("-OOM command not allowed when used memory > 'maxmemory'.");
+    }
+    if (out_moved_) {  // earlier replies went to the outbox: this command's start is now 0
+      mark = 0;
+      out_moved_ = false;
     }
     // Still on the command's shard(s): hand new elements to blocked clients.
     if (!ready_keys_.empty()) commands::serve_ready_keys(srv_, ready_keys_);
@@ -456,12 +497,14 @@ void session::execute_one(planned& p) {
     if (before == reply_mode::skip_this && client_->replies == reply_mode::skip_this) client_->replies = reply_mode::on;
   }
   if (client_->replies == reply_mode::skip_next) client_->replies = reply_mode::skip_this;
+  // Pushes follow the protocol the client chose (HELLO while subscribed).
+  if (push_mode_) client_->box->resp.store(client_->resp, std::memory_order_relaxed);
 }
 
 asio::awaitable<void> session::flush() {
   if (out_.empty()) co_return;
   if (push_mode_) {  // the push writer owns the socket's write side
-    queue_push(std::move(out_));
+    client_->box->append(out_, util::now_ms());
     out_.clear();
     co_return;
   }

@@ -31,6 +31,7 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   void close_after_reply() override { close_ = true; }
   void reset_connection() override;
   bool become_monitor() override;
+  outbox& enter_pubsub() override;
   boost::asio::awaitable<bool> wait_blocked(store::blocked_client& c, std::int64_t deadline_ms) override;
 
  private:
@@ -42,11 +43,12 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   boost::asio::awaitable<void> execute(std::span<planned> batch);
   void execute_one(planned& p);
   boost::asio::awaitable<void> flush();
-  // Push mode (MONITOR): one writer coroutine sends replies and pushes in
-  // order; everything else queues bytes into push_queue_ on the strand.
+  // Push mode (MONITOR, pub/sub): one writer coroutine sends replies and
+  // pushes in order from the client's outbox, which any thread appends to.
   void enter_push_mode();
-  void queue_push(std::string bytes);
   boost::asio::awaitable<void> push_writer();
+  // RESP2 subscribed mode admits only the pub/sub commands, PING, QUIT and RESET.
+  bool refused_while_subscribed(const commands::command_row& row, std::string& error) const;
 
   server_context& srv_;
   boost::asio::ip::tcp::socket socket_;
@@ -68,7 +70,7 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   std::string stash_;
   bool push_mode_ = false;
   bool is_monitor_ = false;
-  std::string push_queue_;
+  bool out_moved_ = false;  // enter_pubsub moved out_ to the outbox during the current command
   std::unique_ptr<boost::asio::steady_timer> push_signal_;
 };
 
