@@ -80,3 +80,62 @@ def test_watch_aborts_when_another_client_writes(server, r):
         p.incr("wk")
         assert p.execute() == [3]
     other.close()
+
+
+def test_redis_transaction_helper_retries_on_watch_conflicts(server, r):
+    """redis-py's Redis.transaction(func, *watches) re-runs func after a
+    WatchError: concurrent check-and-set increments through it lose nothing."""
+    r.set("counter", 0)
+    workers, per_worker = 8, 50
+    retries = []
+
+    def work():
+        c = server.client()
+        attempts = [0]
+
+        def incr(pipe):
+            attempts[0] += 1
+            value = int(pipe.get("counter"))
+            pipe.multi()
+            pipe.set("counter", value + 1)
+
+        for _ in range(per_worker):
+            c.transaction(incr, "counter")
+        retries.append(attempts[0] - per_worker)
+        c.close()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert int(r.get("counter")) == workers * per_worker
+    assert len(retries) == workers
+
+    # A forced conflict: another client writes between WATCH and EXEC on the
+    # first attempt only; the helper retries and the second attempt commits.
+    other = server.client()
+    attempts = []
+
+    def once(pipe):
+        attempts.append(1)
+        value = int(pipe.get("counter"))
+        if len(attempts) == 1:
+            other.incr("counter")
+        pipe.multi()
+        pipe.set("counter", value * 10)
+
+    r.transaction(once, "counter")
+    assert len(attempts) == 2
+    assert int(r.get("counter")) == (workers * per_worker + 1) * 10
+    other.close()
+
+
+def test_pipeline_with_transaction_is_one_multi_exec(server, r):
+    with r.pipeline(transaction=True) as p:
+        p.set("a", 1).incr("a").lpush("l", "x").get("a")
+        assert p.execute() == [True, 2, 1, b"2"]
+    with r.pipeline(transaction=True) as p:
+        p.set("b", 1).lpush("b", "x").incr("b")  # a runtime error in place, the rest still runs
+        res = p.execute(raise_on_error=False)
+    assert res[0] is True and isinstance(res[1], redis.ResponseError) and res[2] == 2
