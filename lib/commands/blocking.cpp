@@ -38,16 +38,15 @@ void serve_ready_keys(server::server_context& srv, ready_list& ready) {
     store::shard& sh = shards.at(shards.shard_of(key));
     auto* queue = sh.blocked().find(db, key);
     if (!queue) continue;
-    // In arrival order; a waiter for another type stays queued (Redis skips it too).
+    // In arrival order.
     for (std::size_t w = 0; w < queue->size();) {
       auto waiter = std::static_pointer_cast<key_waiter>((*queue)[w]);
       if (waiter->claimed()) {
         queue->erase(queue->begin() + static_cast<std::ptrdiff_t>(w));
         continue;
       }
-      store::entry* e = sh.db(db).lookup(key, now);
-      if (!e) break;
-      if (e->type != waiter->type) {
+      // A waiter that cannot use the key now stays queued (Redis skips it too).
+      if (!waiter->accepts(sh.db(db).lookup(key, now), key)) {
         ++w;
         continue;
       }

@@ -33,7 +33,8 @@ namespace shrike::commands {
 
 using ready_list = std::vector<std::pair<std::size_t, std::string>>;
 
-// Records that `key` of database `db` gained list or sorted-set elements.
+// Records that `key` of database `db` gained elements (list, sorted set,
+// stream) or lost its stream (blocked XREADGROUP clients end with an error).
 // Costs nothing while no client is blocked anywhere.
 inline void signal_key_ready(command_context& ctx, std::size_t db, std::string_view key) {
   if (ctx.ready_keys && ctx.srv.blocked_clients.load(std::memory_order_relaxed) > 0)
@@ -50,10 +51,17 @@ class key_waiter : public store::blocked_client {
   key_waiter(boost::asio::any_io_executor ex, std::size_t db, int resp, store::value_type type)
       : blocked_client(ex), db(db), resp(resp), type(type) {}
 
-  // Called on the shard of `key` (which holds a non-empty value of `type`)
-  // with the waiter already claimed: pops what the command pops, writes its
-  // reply into `reply` (protocol `resp`), signals keys it pushed to. Sets
-  // outcome (served, or retry to make the command run again).
+  // Whether the waiter takes its turn now that `key` was signalled; `e` is
+  // the key's value (null when the key is gone). Checked on the shard, before
+  // the waiter is claimed: a waiter that declines keeps its place in the
+  // queue. Default: a value of `type`. (XREAD waits for ids past its own;
+  // XREADGROUP also ends when its key or group is deleted.)
+  virtual bool accepts(store::entry* e, std::string_view /*key*/) const { return e && e->type == type; }
+
+  // Called on the shard of `key` once accepts() said yes, with the waiter
+  // already claimed: pops what the command pops, writes its reply into
+  // `reply` (protocol `resp`), signals keys it pushed to. Sets outcome
+  // (served, or retry to make the command run again).
   virtual void serve(server::server_context& srv, store::shard& sh, std::string_view key, ready_list& ready) = 0;
 
   const std::size_t db;

@@ -48,11 +48,23 @@ const char* encoding_name(const entry* e) {
   return "raw";
 }
 
+// A stream leaving its name ends the wait of XREADGROUP clients blocked on
+// it (Redis signals deleted streams as ready keys).
+void signal_stream_gone(command_context& ctx, std::size_t db, std::string_view key, value_type type) {
+  if (type == value_type::stream) signal_key_ready(ctx, db, key);
+}
+
 void delete_generic(command_context& ctx) {
   std::int64_t deleted = 0;
   for (std::size_t j = 1; j < ctx.argc(); ++j) {
     auto& db = ctx.db(ctx.arg(j));
-    if (db.lookup(ctx.arg(j), ctx.now_ms) && db.erase(ctx.arg(j))) ++deleted;
+    entry* e = db.lookup(ctx.arg(j), ctx.now_ms);
+    if (!e) continue;
+    const value_type type = e->type;
+    if (db.erase(ctx.arg(j))) {
+      ++deleted;
+      signal_stream_gone(ctx, ctx.client.db, ctx.arg(j), type);
+    }
   }
   ctx.out.integer(deleted);
 }
@@ -96,6 +108,7 @@ void rename_generic(command_context& ctx, bool nx) {
   }
   entry* moved = store::rekey_entry(sdb.detach(src), dst);
   ddb.attach(moved);
+  signal_stream_gone(ctx, ctx.client.db, src, moved->type);
   signal_new_value(ctx, ctx.client.db, dst, moved->type);
   nx ? ctx.out.integer(1) : ctx.out.ok();
 }
@@ -151,6 +164,7 @@ void cmd_move(command_context& ctx) {
   if (ddb.lookup(key, ctx.now_ms)) return ctx.out.integer(0);
   entry* moved = sdb.detach(key);
   ddb.attach(moved);
+  signal_stream_gone(ctx, ctx.client.db, key, moved->type);
   signal_new_value(ctx, static_cast<std::size_t>(id), key, moved->type);
   ctx.out.integer(1);
 }
@@ -314,18 +328,25 @@ bool flush_flags_ok(command_context& ctx) {
   return true;
 }
 
+// Empties database `d` of every shard; keys with blocked clients are
+// signalled (XREADGROUP clients learn that their stream is gone).
+void flush_db(command_context& ctx, std::size_t d) {
+  auto& shards = ctx.srv.shards();
+  for (std::size_t s = 0; s < shards.size(); ++s) {
+    shards.at(s).db(d).clear();
+    shards.at(s).blocked().for_each_key(d, [&](std::string_view key) { signal_key_ready(ctx, d, key); });
+  }
+}
+
 void cmd_flushdb(command_context& ctx) {
   if (!flush_flags_ok(ctx)) return;
-  auto& shards = ctx.srv.shards();
-  for (std::size_t s = 0; s < shards.size(); ++s) shards.at(s).db(ctx.client.db).clear();
+  flush_db(ctx, ctx.client.db);
   ctx.out.ok();
 }
 
 void cmd_flushall(command_context& ctx) {
   if (!flush_flags_ok(ctx)) return;
-  auto& shards = ctx.srv.shards();
-  for (std::size_t s = 0; s < shards.size(); ++s)
-    for (std::size_t d = 0; d < shards.at(s).database_count(); ++d) shards.at(s).db(d).clear();
+  for (std::size_t d = 0; d < ctx.srv.databases(); ++d) flush_db(ctx, d);
   ctx.out.ok();
 }
 

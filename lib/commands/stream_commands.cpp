@@ -7,6 +7,7 @@
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/stream_helpers.hpp"
 #include "store/stream_value.hpp"
 #include "util/clock.hpp"
 #include "util/numbers.hpp"
@@ -22,36 +23,12 @@ using store::stream_id;
 using store::stream_trim_args;
 using store::stream_value;
 using store::value_type;
-
-constexpr std::string_view invalid_id = "Invalid stream ID specified as stream command argument";
-
-stream_value* as_stream(entry* e) { return static_cast<stream_value*>(e->object()); }
-
-bool id_arg(command_context& ctx, std::string_view s, stream_id& id, std::uint64_t missing_seq, bool strict,
-            bool* seq_given = nullptr) {
-  if (store::parse_stream_id(s, id, missing_seq, strict, seq_given)) return true;
-  ctx.out.error(invalid_id);
-  return false;
-}
-
-void write_id(resp::reply_writer& out, const stream_id& id) { out.bulk(id.str()); }
-
-void write_entry(resp::reply_writer& out, const stream_id& id, std::span<const std::string_view> fv) {
-  out.array(2);
-  write_id(out, id);
-  out.array(fv.size());
-  for (auto s : fv) out.bulk(s);
-}
-
-// streamReplyWithRange without groups: an array of entries.
-void reply_range(resp::reply_writer& out, const stream_value& s, const stream_id& start, const stream_id& end,
-                 std::size_t count, bool rev) {
-  const std::size_t marker = out.begin_deferred();
-  const std::size_t n = s.range(start, end, count, rev, [&](const stream_id& id, std::span<const std::string_view> fv) {
-    write_entry(out, id, fv);
-  });
-  out.end_deferred_array(marker, n);
-}
+using streams::as_stream;
+using streams::id_arg;
+using streams::interval_arg;
+using streams::reply_range;
+using streams::write_entry;
+using streams::write_id;
 
 // streamParseAddOrTrimArgsOrReply: returns the index of XADD's id (or of the
 // first unparsed argument), -1 after an error reply.
@@ -211,13 +188,6 @@ void cmd_xlen(command_context& ctx) {
   ctx.out.integer(static_cast<std::int64_t>(as_stream(e)->length));
 }
 
-// streamParseIntervalIDOrReply: "(" makes the bound exclusive.
-bool interval_arg(command_context& ctx, std::string_view s, stream_id& id, bool& exclusive, std::uint64_t missing_seq) {
-  exclusive = s.size() > 1 && s[0] == '(';
-  if (exclusive) return id_arg(ctx, s.substr(1), id, missing_seq, true);
-  return id_arg(ctx, s, id, missing_seq, false);
-}
-
 void xrange_generic(command_context& ctx, bool rev) {
   stream_id start, end;
   bool startex, endex;
@@ -338,40 +308,129 @@ bool parse_block_ms(command_context& ctx, std::size_t i, std::int64_t& deadline_
   return true;
 }
 
-// The parsed XREAD call; shared by the attempts and the waiter, so a `$`
-// resolved by the first attempt keeps its meaning when the command runs again.
+// The parsed XREAD / XREADGROUP call; shared by the attempts and the waiter,
+// so a `$` resolved by the first attempt keeps its meaning when the command
+// runs again.
 struct xread_state {
   std::vector<std::string_view> keys;
   std::vector<std::string> id_args;
-  std::vector<stream_id> ids;
+  std::vector<stream_id> ids;  // XREADGROUP: stream_id::max() stands for `>`, as in Redis
   bool resolved = false;
   std::int64_t count = 0;
   bool block = false;
+  // XREADGROUP
+  bool with_group = false;
+  bool noack = false;
+  std::string group;
+  std::string consumer;
+
+  std::size_t index_of(std::string_view key) const {
+    std::size_t i = 0;
+    while (keys[i] != key) ++i;
+    return i;
+  }
 };
 
-// One stream's part of an XREAD reply: [key, entries] (a map pair in RESP3).
-void write_stream_part(resp::reply_writer& out, int resp, std::string_view key, const stream_value& s,
-                       stream_id gt, std::int64_t count) {
+constexpr std::string_view blocked_key_gone = "-UNBLOCKED the stream key no longer exists";
+constexpr std::string_view blocked_group_gone =
+    "-NOGROUP the consumer group this client was blocked on no longer exists";
+
+store::stream_group* find_group(stream_value& s, std::string_view name) {
+  auto it = s.groups.find(name);
+  return it == s.groups.end() ? nullptr : &it->second;
+}
+
+// New entries for a group (XREADGROUP `>`): entries after `after`, each one
+// advancing the group and, unless NOACK, becoming pending for `c`.
+void reply_group_new(resp::reply_writer& out, stream_value& s, store::stream_group& g, store::stream_consumer& c,
+                     stream_id after, std::int64_t count, bool noack, std::int64_t now_ms) {
+  const std::size_t marker = out.begin_deferred();
+  after.incr();
+  const std::size_t n = s.range(after, stream_id::max(), static_cast<std::size_t>(count), false,
+                                [&](const stream_id& id, std::span<const std::string_view> fv) {
+                                  if (id > g.last_id) s.advance_group(g, id);
+                                  write_entry(out, id, fv);
+                                  if (!noack) g.deliver(id, c, now_ms);
+                                });
+  out.end_deferred_array(marker, n);
+}
+
+// A consumer's history (XREADGROUP with an id): its pending entries after
+// `after`, each delivered once more; an entry deleted since is [id, nil].
+void reply_group_history(resp::reply_writer& out, const stream_value& s, store::stream_group& g,
+                         const store::stream_consumer& c, stream_id after, std::int64_t count, std::int64_t now_ms) {
+  const std::size_t marker = out.begin_deferred();
+  after.incr();
+  std::size_t n = 0;
+  for (auto it = c.pel.lower_bound(after); it != c.pel.end() && (count == 0 || n < static_cast<std::size_t>(count));
+       ++it, ++n) {
+    if (streams::write_entry_if_present(out, s, *it)) {
+      auto& nack = g.pel.find(*it)->second;
+      nack.delivery_time = now_ms;
+      ++nack.delivery_count;
+    } else {
+      out.array(2);
+      write_id(out, *it);
+      out.null_array();
+    }
+  }
+  out.end_deferred_array(marker, n);
+}
+
+// One stream's part of a reply: [key, entries] (a map pair in RESP3).
+// `after` is the id the entries must follow; `g` is the group of XREADGROUP.
+void write_stream_part(resp::reply_writer& out, int resp, std::string_view key, stream_value& s, stream_id after,
+                       const xread_state& st, std::int64_t count, store::stream_group* g, bool history,
+                       std::int64_t now_ms) {
   if (resp == 2) out.array(2);
   out.bulk(key);
-  gt.incr();
-  reply_range(out, s, gt, stream_id::max(), static_cast<std::size_t>(count), false);
+  if (!g) {
+    after.incr();
+    reply_range(out, s, after, stream_id::max(), static_cast<std::size_t>(count), false);
+    return;
+  }
+  store::stream_consumer& c = g->touch_consumer(st.consumer, now_ms);
+  if (history)
+    reply_group_history(out, s, *g, c, after, count, now_ms);
+  else
+    reply_group_new(out, s, *g, c, after, count, st.noack, now_ms);
 }
 
 bool xread_attempt(command_context& ctx, xread_state& st) {
-  // Types and ids are checked against the data first, as Redis does.
-  std::vector<stream_value*> streams(st.keys.size(), nullptr);
-  for (std::size_t i = 0; i < st.keys.size(); ++i) {
+  // Types, groups and ids are checked against the data first, key by key, as Redis does.
+  const std::size_t n = st.keys.size();
+  std::vector<stream_value*> streams(n, nullptr);
+  std::vector<store::stream_group*> groups(n, nullptr);
+  for (std::size_t i = 0; i < n; ++i) {
     database& db = ctx.db(st.keys[i]);
     entry* e = read_key(ctx, db, st.keys[i]);
     if (e && !check_type(ctx, e, value_type::stream)) return true;
     if (e) streams[i] = as_stream(e);
+    if (st.with_group) {
+      if (e) groups[i] = find_group(*streams[i], st.group);
+      if (!groups[i]) {
+        ctx.out.error("-NOGROUP No such key '" + std::string(st.keys[i]) + "' or consumer group '" + st.group +
+                      "' in XREADGROUP with GROUP option");
+        return true;
+      }
+    }
     if (st.resolved) continue;
     if (st.id_args[i] == "$") {
+      if (st.with_group) {
+        ctx.out.error(
+            "The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by "
+            "specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result "
+            "set.");
+        return true;
+      }
       st.ids[i] = e ? streams[i]->last_id : stream_id{};
     } else if (st.id_args[i] == ">") {
-      ctx.out.error("The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
-      return true;
+      if (!st.with_group) {
+        ctx.out.error(
+            "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
+        return true;
+      }
+      st.ids[i] = stream_id::max();
     } else if (!id_arg(ctx, st.id_args[i], st.ids[i], 0, true)) {
       return true;
     }
@@ -379,11 +438,23 @@ bool xread_attempt(command_context& ctx, xread_state& st) {
   st.resolved = true;
   std::size_t parts = 0;
   std::size_t marker = 0;
-  for (std::size_t i = 0; i < st.keys.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     stream_value* s = streams[i];
-    if (!s || !s->length || s->last_live() <= st.ids[i]) continue;
+    if (!s) continue;
+    stream_id after = st.ids[i];
+    bool history = false;
+    if (st.with_group) {
+      // An id other than `>` reads the consumer's history, always at once.
+      history = after != stream_id::max();
+      if (!history) {
+        if (!s->length || s->last_live() <= groups[i]->last_id) continue;
+        after = groups[i]->last_id;
+      }
+    } else if (!s->length || s->last_live() <= after) {
+      continue;
+    }
     if (parts++ == 0) marker = ctx.out.begin_deferred();
-    write_stream_part(ctx.out, ctx.client.resp, st.keys[i], *s, st.ids[i], st.count);
+    write_stream_part(ctx.out, ctx.client.resp, st.keys[i], *s, after, st, st.count, groups[i], history, ctx.now_ms);
   }
   if (parts) {
     if (ctx.client.resp == 2)
@@ -402,24 +473,37 @@ class xread_waiter final : public key_waiter {
   xread_waiter(asio::any_io_executor ex, std::size_t db, int resp, std::shared_ptr<xread_state> st)
       : key_waiter(ex, db, resp, value_type::stream), st_(std::move(st)) {}
 
+  // Entries past the id waited for. XREADGROUP also ends (with an error)
+  // when its key or its group is gone, as Redis unblocks such readers.
+  bool accepts(store::entry* e, std::string_view key) const override {
+    const bool is_stream = e && e->type == value_type::stream;
+    if (!st_->with_group) return is_stream && as_stream(e)->last_id > st_->ids[st_->index_of(key)];
+    if (!is_stream) return true;
+    store::stream_group* g = find_group(*as_stream(e), st_->group);
+    return !g || as_stream(e)->last_id > g->last_id;
+  }
+
   void serve(server::server_context&, store::shard& sh, std::string_view key, ready_list&) override {
-    entry* e = sh.db(db).lookup(key, util::now_ms());
-    const stream_value& s = *as_stream(e);
-    std::size_t i = 0;
-    while (st_->keys[i] != key) ++i;
-    if (s.last_id <= st_->ids[i]) {
-      outcome = block_outcome::retry;  // a recreated stream with older ids: wait again
-      return;
-    }
+    const std::int64_t now = util::now_ms();
+    entry* e = sh.db(db).lookup(key, now);
     resp::reply_writer out(reply);
     out.set_protocol(resp);
+    outcome = block_outcome::served;
+    if (!e || e->type != value_type::stream) return out.error(blocked_key_gone);
+    stream_value& s = *as_stream(e);
+    stream_id after = st_->ids[st_->index_of(key)];
+    store::stream_group* g = nullptr;
+    if (st_->with_group) {
+      g = find_group(s, st_->group);
+      if (!g) return out.error(blocked_group_gone);
+      after = g->last_id;
+    }
     if (resp == 2)
       out.array(1);
     else
       out.map(1);
     // Redis serves a blocked reader 1000 entries at most unless it set COUNT.
-    write_stream_part(out, resp, key, s, st_->ids[i], st_->count ? st_->count : 1000);
-    outcome = block_outcome::served;
+    write_stream_part(out, resp, key, s, after, *st_, st_->count ? st_->count : 1000, g, false, now);
   }
 
  private:
@@ -427,8 +511,10 @@ class xread_waiter final : public key_waiter {
 };
 
 // XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
+// XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]
 bool prepare_xread(command_context& ctx, blocking_call& call) {
   auto st = std::make_shared<xread_state>();
+  const bool xreadgroup = iequals(ctx.arg(0), "xreadgroup");
   std::size_t streams_arg = 0;
   std::int64_t deadline = 0;
   for (std::size_t i = 1; i < ctx.argc(); ++i) {
@@ -448,11 +534,20 @@ bool prepare_xread(command_context& ctx, blocking_call& call) {
       }
       break;
     } else if (iequals(o, "group") && i + 2 < ctx.argc()) {
-      ctx.out.error("The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
-      return false;
+      if (!xreadgroup) {
+        ctx.out.error("The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+        return false;
+      }
+      st->with_group = true;
+      st->group = std::string(ctx.arg(i + 1));
+      st->consumer = std::string(ctx.arg(i + 2));
+      i += 2;
     } else if (iequals(o, "noack")) {
-      ctx.out.error("The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
-      return false;
+      if (!xreadgroup) {
+        ctx.out.error("The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+        return false;
+      }
+      st->noack = true;
     } else {
       ctx.out.error(errors::syntax);
       return false;
@@ -460,6 +555,10 @@ bool prepare_xread(command_context& ctx, blocking_call& call) {
   }
   if (streams_arg == 0) {
     ctx.out.error(errors::syntax);
+    return false;
+  }
+  if (xreadgroup && !st->with_group) {
+    ctx.out.error("Missing GROUP option for XREADGROUP");
     return false;
   }
   const std::size_t n = (ctx.argc() - streams_arg) / 2;
@@ -634,8 +733,7 @@ void cmd_xack(command_context& ctx) {
   for (const auto& id : ids) {
     auto it = g->pel.find(id);
     if (it == g->pel.end()) continue;
-    it->second.owner->pel.erase(id);
-    g->pel.erase(it);
+    g->remove_pending(it);
     ++acked;
   }
   ctx.out.integer(acked);
@@ -659,6 +757,8 @@ void register_stream_commands(command_table& t) {
   t.add("xgroup|help", exec_kind::local, cmd_xgroup_help);
   t.add("xack", exec_kind::keyed, cmd_xack);
   t.add_async("xread", blocking_command<prepare_xread>, nonblocking_form<prepare_xread>);
+  t.add_async("xreadgroup", blocking_command<prepare_xread>, nonblocking_form<prepare_xread>);
+  streams::register_stream_group_commands(t);
 }
 
 }  // namespace shrike::commands

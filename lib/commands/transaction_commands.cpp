@@ -172,7 +172,21 @@ bool changed_nothing(const std::string& name, std::string_view reply) {
                                       "setnx",  "msetnx", "renamenx", "set",    "lpop",     "rpop",
                                       "getdel", "smove",  "hsetnx", "rpoplpush", "lmove",   "spop"};
   if (reply != ":0\r\n" && reply != "$-1\r\n" && reply != "*-1\r\n" && reply != "_\r\n") return false;
-  return std::find(std::begin(names), std::end(names), name) != std::end(names);
+  return std::find(std::begin(names), std::end(names), name) != std::end(names) || name == "xdel" ||
+         name == "xtrim";
+}
+
+// Stream writes that Redis never reports to WATCH (no signalModifiedKey):
+// consumer-group bookkeeping, and XGROUP CREATE unless MKSTREAM made the key.
+bool stream_write_unwatched(const std::string& name, std::span<const std::string_view> argv) {
+  static const char* const names[] = {"xreadgroup",     "xclaim",         "xautoclaim",
+                                      "xack",           "xsetid",         "xgroup|setid",
+                                      "xgroup|destroy", "xgroup|createconsumer", "xgroup|delconsumer"};
+  if (std::find(std::begin(names), std::end(names), name) != std::end(names)) return true;
+  if (name != "xgroup|create") return false;
+  for (std::size_t i = 5; i < argv.size(); ++i)
+    if (iequals(argv[i], "mkstream")) return false;
+  return true;
 }
 
 }  // namespace
@@ -180,7 +194,7 @@ bool changed_nothing(const std::string& name, std::string_view reply) {
 void note_write(server::server_context& srv, std::size_t db, const command_row& row,
                 std::span<const std::string_view> argv, std::string_view reply) {
   if (!(row.info->flags & flag_write)) return;
-  if (changed_nothing(row.info->name, reply)) return;
+  if (changed_nothing(row.info->name, reply) || stream_write_unwatched(row.info->name, argv)) return;
   auto& w = srv.watches();
   const auto& name = row.info->name;
   if (name == "flushall") return w.touch_all();

@@ -1,6 +1,7 @@
 #include "store/stream_value.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 
@@ -169,6 +170,44 @@ std::size_t stream_group::delete_consumer(std::string_view name) {
   for (const auto& id : it->second.pel) pel.erase(id);
   consumers.erase(it);
   return pending;
+}
+
+stream_consumer& stream_group::touch_consumer(std::string_view name, std::int64_t now_ms) {
+  if (stream_consumer* c = find_consumer(name)) {
+    c->seen_time = now_ms;
+    return *c;
+  }
+  return create_consumer(name, now_ms);
+}
+
+stream_nack& stream_group::deliver(const stream_id& id, stream_consumer& c, std::int64_t now_ms) {
+  auto [it, fresh] = pel.try_emplace(id);
+  stream_nack& n = it->second;
+  if (!fresh && n.owner) n.owner->pel.erase(id);
+  n.owner = &c;
+  n.delivery_time = now_ms;
+  n.delivery_count = 1;
+  c.pel.insert(id);
+  return n;
+}
+
+stream_group::pending_map::iterator stream_group::add_unowned(const stream_id& id, std::int64_t now_ms) {
+  auto [it, fresh] = pel.try_emplace(id);
+  if (fresh) it->second.delivery_time = now_ms;
+  return it;
+}
+
+void stream_group::transfer(pending_map::iterator it, stream_consumer& c) {
+  stream_nack& n = it->second;
+  if (n.owner == &c) return;
+  if (n.owner) n.owner->pel.erase(it->first);
+  n.owner = &c;
+  c.pel.insert(it->first);
+}
+
+stream_group::pending_map::iterator stream_group::remove_pending(pending_map::iterator it) {
+  if (it->second.owner) it->second.owner->pel.erase(it->first);
+  return pel.erase(it);
 }
 
 std::size_t stream_value::memory_usage() const {
@@ -375,6 +414,61 @@ std::int64_t stream_value::estimate_distance(const stream_id& id) const {
     if (id == first_id) return static_cast<std::int64_t>(entries_added - length + 1);
   }
   return -1;
+}
+
+void stream_value::advance_group(stream_group& g, const stream_id& id) const {
+  if (g.entries_read != -1 && !range_has_tombstones(id, stream_id::max()))
+    ++g.entries_read;
+  else if (entries_added)
+    g.entries_read = estimate_distance(id);
+  g.last_id = id;
+}
+
+std::optional<std::int64_t> stream_value::group_lag(const stream_group& g) const {
+  const auto added = static_cast<std::int64_t>(entries_added);
+  if (!entries_added) return 0;
+  if (g.entries_read != -1 && !range_has_tombstones(g.last_id, stream_id::max())) return added - g.entries_read;
+  const std::int64_t read = estimate_distance(g.last_id);
+  if (read == -1) return std::nullopt;
+  return added - read;
+}
+
+namespace {
+
+using radix_key = std::array<std::uint8_t, 16>;
+
+// Nodes of a compressed radix tree holding keys[lo, hi) below a position at
+// `depth` bytes: a run of bytes shared by every key is one compressed node,
+// a position where keys differ is one branching node, a key's end is a leaf.
+std::size_t radix_nodes(const std::vector<radix_key>& keys, std::size_t lo, std::size_t hi, std::size_t depth) {
+  if (hi - lo == 1) return depth == 16 ? 1 : 2;
+  std::size_t split = depth;
+  while (keys[lo][split] == keys[hi - 1][split]) ++split;  // sorted: first and last decide
+  std::size_t n = split > depth ? 2 : 1;  // (compressed run +) branching node
+  for (std::size_t i = lo; i < hi;) {
+    std::size_t j = i + 1;
+    while (j < hi && keys[j][split] == keys[i][split]) ++j;
+    n += radix_nodes(keys, i, j, split + 1);
+    i = j;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::size_t stream_value::radix_tree_nodes() const {
+  if (chunks_.empty()) return 1;
+  std::vector<radix_key> keys;
+  keys.reserve(chunks_.size());
+  for (const auto& c : chunks_) {
+    radix_key k;
+    for (int b = 0; b < 8; ++b) {
+      k[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(c.base.ms >> (56 - 8 * b));
+      k[static_cast<std::size_t>(8 + b)] = static_cast<std::uint8_t>(c.base.seq >> (56 - 8 * b));
+    }
+    keys.push_back(k);
+  }
+  return radix_nodes(keys, 0, keys.size(), 0);
 }
 
 }  // namespace shrike::store

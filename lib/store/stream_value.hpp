@@ -14,11 +14,13 @@
 // Deleted entries stay as tombstones (flag bit) until their chunk empties.
 //
 // Consumer groups keep their pending entries in ordered maps; the group PEL
-// owns the delivery data and each consumer's PEL only lists ids.
+// owns the delivery data and each consumer's PEL only lists ids. Invariant:
+// an id is in a consumer's PEL iff it is in the group PEL with that owner.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -69,14 +71,30 @@ struct stream_consumer {
 };
 
 struct stream_group {
+  using pending_map = std::map<stream_id, stream_nack>;
+
   stream_id last_id;
   std::int64_t entries_read = -1;  // -1: unknown (SCG_INVALID_ENTRIES_READ)
-  std::map<stream_id, stream_nack> pel;
+  pending_map pel;
   std::map<std::string, stream_consumer, std::less<>> consumers;
 
   stream_consumer* find_consumer(std::string_view name);
   stream_consumer& create_consumer(std::string_view name, std::int64_t now_ms);  // must not exist
   std::size_t delete_consumer(std::string_view name);  // returns its pending count
+  // streamLookupConsumer + streamCreateConsumer: the consumer, created when
+  // missing; either way it was seen now.
+  stream_consumer& touch_consumer(std::string_view name, std::int64_t now_ms);
+
+  // XREADGROUP hands `id` to `c`: a new pending entry, or (after XGROUP SETID
+  // moved the group back) the existing one moved to `c`, delivered once, now.
+  stream_nack& deliver(const stream_id& id, stream_consumer& c, std::int64_t now_ms);
+  // XCLAIM FORCE: a pending entry for `id` with no owner yet (the caller
+  // hands it over with transfer()); the existing one when there is one.
+  pending_map::iterator add_unowned(const stream_id& id, std::int64_t now_ms);
+  // Moves a pending entry to `c`'s PEL (nothing when `c` owns it already).
+  void transfer(pending_map::iterator it, stream_consumer& c);
+  // Drops a pending entry from the group and from its owner; returns the next.
+  pending_map::iterator remove_pending(pending_map::iterator it);
 };
 
 // Trimming request of XADD/XTRIM (streamAddTrimArgs).
@@ -119,6 +137,23 @@ class stream_value final : public value_object {
   // Redis's lag helpers (streamRangeHasTombstones, streamEstimateDistanceFromFirstEverEntry).
   bool range_has_tombstones(const stream_id& start, const stream_id& end) const;
   std::int64_t estimate_distance(const stream_id& id) const;
+
+  // Group `g` was just handed entry `id` (> g.last_id): moves its last id and
+  // keeps its entries_read counter exact while no tombstone lies ahead, else
+  // re-estimates it (streamReplyWithRange).
+  void advance_group(stream_group& g, const stream_id& id) const;
+  // XINFO's lag of `g`: entries added but not yet delivered to it; nullopt
+  // when it cannot be known (streamReplyWithCGLag).
+  std::optional<std::int64_t> group_lag(const stream_group& g) const;
+
+  // XINFO STREAM's radix-tree-keys and radix-tree-nodes. Redis indexes its
+  // listpack nodes in a radix tree keyed by the node's first id (16 bytes,
+  // big endian); our chunks follow the same boundaries, so keys = chunks and
+  // nodes = the node count of a compressed radix tree over the chunks' base
+  // ids (what Redis's rax holds after inserts; after deletions Redis may keep
+  // a slightly different shape).
+  std::size_t radix_tree_keys() const { return chunks_.size(); }
+  std::size_t radix_tree_nodes() const;
 
   std::size_t chunk_count() const { return chunks_.size(); }
   const std::vector<stream_chunk>& chunks() const { return chunks_; }

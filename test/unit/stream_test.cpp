@@ -1,5 +1,6 @@
 // Stream values: id parsing and ordering, chunk boundaries, range scans in
-// both directions, tombstones, trimming (exact and whole-chunk), groups.
+// both directions, tombstones, trimming (exact and whole-chunk), groups, PEL
+// and consumer bookkeeping, entries-read and lag, XINFO's radix-tree shape.
 #include <boost/test/unit_test.hpp>
 #include <memory>
 #include <string>
@@ -136,6 +137,134 @@ BOOST_AUTO_TEST_CASE(groups_and_clone) {
   BOOST_TEST(g.delete_consumer("alice") == 1u);
   BOOST_TEST(g.pel.empty());
   BOOST_TEST(cg.pel.size() == 1u);
+}
+
+namespace {
+
+// The PEL invariant: an id is in a consumer's PEL iff the group PEL has it
+// with that owner.
+bool pel_consistent(const stream_group& g) {
+  std::size_t listed = 0;
+  for (const auto& [name, c] : g.consumers) {
+    for (const auto& id : c.pel) {
+      auto it = g.pel.find(id);
+      if (it == g.pel.end() || it->second.owner != &c) return false;
+    }
+    listed += c.pel.size();
+  }
+  return listed == g.pel.size();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(pel_bookkeeping) {
+  stream_group g;
+  auto& alice = g.touch_consumer("alice", 5);
+  BOOST_TEST(alice.seen_time == 5);
+  BOOST_TEST(&g.touch_consumer("alice", 9) == &alice);
+  BOOST_TEST(alice.seen_time == 9);
+  auto& bob = g.touch_consumer("bob", 9);
+
+  // XREADGROUP `>`: new pending entries, delivered once, now.
+  auto& n1 = g.deliver({1, 0}, alice, 100);
+  g.deliver({2, 0}, alice, 100);
+  BOOST_TEST(n1.delivery_count == 1u);
+  BOOST_TEST(n1.delivery_time == 100);
+  BOOST_TEST(alice.pel.size() == 2u);
+  // Delivered again (after XGROUP SETID) to someone else: moved, count reset.
+  n1.delivery_count = 7;
+  auto& again = g.deliver({1, 0}, bob, 200);
+  BOOST_TEST(&again == &n1);
+  BOOST_TEST(again.owner == &bob);
+  BOOST_TEST(again.delivery_count == 1u);
+  BOOST_TEST(again.delivery_time == 200);
+  BOOST_TEST(alice.pel.size() == 1u);
+  BOOST_TEST(bob.pel.size() == 1u);
+  BOOST_TEST(pel_consistent(g));
+
+  // XCLAIM: transfer keeps the delivery data; to the owner itself, nothing moves.
+  auto it = g.pel.find({2, 0});
+  g.transfer(it, bob);
+  BOOST_TEST(alice.pel.empty());
+  BOOST_TEST(bob.pel.size() == 2u);
+  g.transfer(it, bob);
+  BOOST_TEST(bob.pel.size() == 2u);
+  BOOST_TEST(pel_consistent(g));
+
+  // XCLAIM FORCE: an unowned entry, then handed over.
+  auto forced = g.add_unowned({3, 0}, 300);
+  BOOST_TEST(forced->second.owner == nullptr);
+  BOOST_TEST(forced->second.delivery_count == 1u);
+  BOOST_TEST(forced->second.delivery_time == 300);
+  BOOST_TEST(g.add_unowned({1, 0}, 400)->second.owner == &bob);  // existing entries stay as they are
+  g.transfer(forced, alice);
+  BOOST_TEST(forced->second.owner == &alice);
+  BOOST_TEST(pel_consistent(g));
+
+  // XACK / XAUTOCLAIM of a deleted entry: gone from both PELs.
+  auto next = g.remove_pending(g.pel.find({1, 0}));
+  BOOST_TEST((next->first == stream_id{2, 0}));
+  BOOST_TEST(bob.pel.size() == 1u);
+  BOOST_TEST(pel_consistent(g));
+
+  // XGROUP DELCONSUMER drops its pending entries.
+  BOOST_TEST(g.delete_consumer("bob") == 1u);
+  BOOST_TEST(g.pel.size() == 1u);
+  BOOST_TEST(pel_consistent(g));
+}
+
+BOOST_AUTO_TEST_CASE(group_counters_and_lag) {
+  stream_value s;
+  for (std::uint64_t i = 1; i <= 4; ++i) add(s, i, 0);
+  stream_group g;  // XGROUP CREATE s g 0: entries_read unknown
+  BOOST_TEST(s.group_lag(g).value() == 4);  // estimated: before the first entry
+  // Reading everything makes the counter exact.
+  for (std::uint64_t i = 1; i <= 4; ++i) s.advance_group(g, {i, 0});
+  BOOST_TEST(g.entries_read == 4);
+  BOOST_TEST(s.group_lag(g).value() == 0);
+
+  stream_group late;  // XGROUP CREATE s late 2-0
+  late.last_id = {2, 0};
+  BOOST_TEST(!s.group_lag(late).has_value());  // in the middle: unknown
+  s.advance_group(late, {3, 0});
+  BOOST_TEST(late.entries_read == -1);  // still unknown: 3-0 is not the last entry
+  s.advance_group(late, {4, 0});
+  BOOST_TEST(late.entries_read == 4);  // the last entry: exact again
+
+  stream_group counted;  // XGROUP CREATE s counted 2-0 ENTRIESREAD 2
+  counted.last_id = {2, 0};
+  counted.entries_read = 2;
+  BOOST_TEST(s.group_lag(counted).value() == 2);
+  // A deletion ahead of the group makes its counter useless for the lag...
+  BOOST_TEST(s.remove({3, 0}));
+  s.max_deleted_id = {3, 0};
+  BOOST_TEST(!s.group_lag(counted).has_value());
+  // ... yet reading past it just counts one more (Redis's own estimate: the
+  // deleted entry is counted as read by nobody, so the lag stays at 1).
+  s.advance_group(counted, {4, 0});
+  BOOST_TEST(counted.entries_read == 3);
+  BOOST_TEST(s.group_lag(counted).value() == 1);
+
+  stream_value empty;
+  stream_group none;
+  BOOST_TEST(empty.group_lag(none).value() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(radix_tree_shape) {
+  // Values read from Redis 7.0 (XINFO STREAM) for the same entries.
+  stream_value s;
+  BOOST_TEST(s.radix_tree_keys() == 0u);
+  BOOST_TEST(s.radix_tree_nodes() == 1u);
+  struct point {
+    std::uint64_t entries, keys, nodes;
+  };
+  std::uint64_t added = 0;
+  for (const point& p : {point{100, 1, 2}, point{101, 2, 6}, point{250, 3, 8}, point{1000, 10, 22},
+                         point{5000, 50, 102}, point{30000, 300, 606}}) {
+    for (; added < p.entries; ++added) add(s, (added + 1) * 7, (added + 1) % 3);
+    BOOST_TEST(s.radix_tree_keys() == p.keys);
+    BOOST_TEST(s.radix_tree_nodes() == p.nodes);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
