@@ -18,6 +18,7 @@
 
 #include "commands/command_metadata.hpp"
 #include "server/server_context.hpp"
+#include "util/striped_counter.hpp"
 
 namespace shrike::commands {
 
@@ -37,8 +38,26 @@ using async_handler = boost::asio::awaitable<void> (*)(command_context&);
 using route_handler = std::size_t (*)(server::server_context&, std::span<const std::string_view> argv);
 
 // Per-command call counters (INFO commandstats).
-struct command_stat {
-  std::atomic<std::uint64_t> calls{0};
+// Striped per thread: every command bumps them, so one shared atomic per
+// counter would make the pool threads fight over its cache line.
+class command_stat {
+ public:
+  void record_call(std::uint64_t usec) {
+    c_.add(calls_i, 1);
+    c_.add(usec_i, usec);
+  }
+  void record_failure() { c_.add(failed_i, 1); }
+  void record_rejection() { c_.add(rejected_i, 1); }
+  std::uint64_t calls() const { return c_.load(calls_i); }
+  std::uint64_t usec() const { return c_.load(usec_i); }
+  std::uint64_t rejected_calls() const { return c_.load(rejected_i); }
+  std::uint64_t failed_calls() const { return c_.load(failed_i); }
+  void reset() { c_.reset(); }
+
+ private:
+  enum : std::size_t { calls_i, usec_i, rejected_i, failed_i };
+  util::striped_counters<4> c_;
+};
   std::atomic<std::uint64_t> usec{0};
   std::atomic<std::uint64_t> rejected_calls{0};
   std::atomic<std::uint64_t> failed_calls{0};

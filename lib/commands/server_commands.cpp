@@ -409,15 +409,15 @@ void cmd_info(command_context& ctx) {
   }
   if (section("commandstats", false)) {
     auto emit = [&](const command_row& row) {
-      const auto calls = row.stat.calls.load();
-      if (!calls && !row.stat.rejected_calls.load() && !row.stat.failed_calls.load()) return;
+      const auto calls = row.stat.calls();
+      if (!calls && !row.stat.rejected_calls() && !row.stat.failed_calls()) return;
       char buf[256];
-      const auto usec = row.stat.usec.load();
+      const auto usec = row.stat.usec();
       std::snprintf(buf, sizeof(buf), "calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
                     static_cast<unsigned long long>(calls), static_cast<unsigned long long>(usec),
                     calls ? static_cast<double>(usec) / static_cast<double>(calls) : 0.0,
-                    static_cast<unsigned long long>(row.stat.rejected_calls.load()),
-                    static_cast<unsigned long long>(row.stat.failed_calls.load()));
+                    static_cast<unsigned long long>(row.stat.rejected_calls()),
+                    static_cast<unsigned long long>(row.stat.failed_calls()));
       line(out, "cmdstat_" + row.info->name, std::string(buf));
     };
     for (auto* row : command_table::instance().rows()) {

@@ -122,10 +122,9 @@ asio::awaitable<void> cmd_exec(command_context& ctx) {
       }
       const auto us =
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-      row.stat.calls.fetch_add(1, std::memory_order_relaxed);
-      row.stat.usec.fetch_add(static_cast<std::uint64_t>(us), std::memory_order_relaxed);
+      row.stat.record_call(static_cast<std::uint64_t>(us));
       const bool failed = ctx.out.errors_written() != errors_before;
-      if (failed) row.stat.failed_calls.fetch_add(1, std::memory_order_relaxed);
+      if (failed) row.stat.record_failure();
       if (!failed && srv.watches().active())
         // (SUBSCRIBE inside EXEC moves earlier replies to the outbox: the mark may be gone)
         note_write(srv, client.db, row, argvs[i],

@@ -9,16 +9,9 @@
 namespace shrike::server {
 
 void server_stats::reset() {
-  total_connections = 0;
-  rejected_connections = 0;
-  total_commands = 0;
-  net_input_bytes = 0;
-  net_output_bytes = 0;
-  expired_keys = 0;
-  keyspace_hits = 0;
-  keyspace_misses = 0;
-  error_replies = 0;
-  unexpected_error_replies = 0;
+  for (auto* c : {&total_connections, &rejected_connections, &total_commands, &net_input_bytes, &net_output_bytes,
+                  &expired_keys, &keyspace_hits, &keyspace_misses, &error_replies, &unexpected_error_replies})
+    c->reset();
 }
 
 namespace {

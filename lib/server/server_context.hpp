@@ -20,20 +20,23 @@
 #include "server/pubsub_registry.hpp"
 #include "server/watch_table.hpp"
 #include "store/shard_set.hpp"
+#include "util/striped_counter.hpp"
 
 namespace shrike::server {
 
+// Striped per thread (util/striped_counter.hpp): commands bump these on
+// every call from every pool thread.
 struct server_stats {
-  std::atomic<std::uint64_t> total_connections{0};
-  std::atomic<std::uint64_t> rejected_connections{0};
-  std::atomic<std::uint64_t> total_commands{0};
-  std::atomic<std::uint64_t> net_input_bytes{0};
-  std::atomic<std::uint64_t> net_output_bytes{0};
-  std::atomic<std::uint64_t> expired_keys{0};
-  std::atomic<std::uint64_t> keyspace_hits{0};
-  std::atomic<std::uint64_t> keyspace_misses{0};
-  std::atomic<std::uint64_t> error_replies{0};
-  std::atomic<std::uint64_t> unexpected_error_replies{0};
+  util::striped_counter total_connections;
+  util::striped_counter rejected_connections;
+  util::striped_counter total_commands;
+  util::striped_counter net_input_bytes;
+  util::striped_counter net_output_bytes;
+  util::striped_counter expired_keys;
+  util::striped_counter keyspace_hits;
+  util::striped_counter keyspace_misses;
+  util::striped_counter error_replies;
+  util::striped_counter unexpected_error_replies;
   void reset();
 };
 

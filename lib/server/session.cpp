@@ -377,8 +377,7 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
         commands::note_write(srv_, client_->db, *p.row, p.req.argv,
                              mark <= out_.size() ? std::string_view(out_).substr(mark) : std::string_view());
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-      p.row->stat.calls.fetch_add(1, std::memory_order_relaxed);
-      p.row->stat.usec.fetch_add(static_cast<std::uint64_t>(us), std::memory_order_relaxed);
+      p.row->stat.record_call(static_cast<std::uint64_t>(us));
       ++i;
       continue;
     }
@@ -438,7 +437,7 @@ void session::execute_one(planned& p) {
   if (!p.error.empty()) {
     writer_.error(p.error);
     srv_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
-    if (p.row) p.row->stat.rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    if (p.row) p.row->stat.record_rejection();
   } else {
     commands::command_context ctx{srv_, *client_, writer_, p.req.argv, util::now_ms(), p.row, this, &ready_keys_};
     const std::size_t errors_before = writer_.errors_written();
@@ -458,10 +457,9 @@ void session::execute_one(planned& p) {
     const auto us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
     auto& st = p.row->stat;
-    st.calls.fetch_add(1, std::memory_order_relaxed);
-    st.usec.fetch_add(static_cast<std::uint64_t>(us), std::memory_order_relaxed);
+    st.record_call(static_cast<std::uint64_t>(us));
     if (writer_.errors_written() != errors_before) {
-      st.failed_calls.fetch_add(1, std::memory_order_relaxed);
+      st.record_failure();
       srv_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
     } else if (srv_.watches().active()) {
       commands::note_write(srv_, client_->db, *p.row, p.req.argv, std::string_view(out_).substr(mark));
