@@ -169,6 +169,7 @@ entry* string_for_write(command_context& ctx, store::database& db, std::uint64_t
   grown = false;
   if (!e) {
     e = db.set_string(ctx.arg(1), {}, ctx.now_ms);
+    notify_new(ctx, ctx.arg(1));
     grown = true;
   } else if (!check_type(ctx, e, value_type::string)) {
     return nullptr;
@@ -198,6 +199,7 @@ void cmd_setbit(command_context& ctx) {
     byte = static_cast<unsigned char>(byte | mask);
   else
     byte = static_cast<unsigned char>(byte & ~mask);
+  if (grown || old != (on != 0)) notify_event(ctx, notify::string, "setbit", ctx.arg(1));
   ctx.out.integer(old ? 1 : 0);
 }
 
@@ -361,10 +363,13 @@ void cmd_bitop(command_context& ctx) {
   std::string_view dest = ctx.arg(2);
   auto& ddb = ctx.db(dest);
   if (max_len) {
+    const bool created = creating_key(ctx, ddb, dest);
     entry* e = ddb.set_string(dest, std::string_view(reinterpret_cast<const char*>(result.get()), max_len), ctx.now_ms);
     set_raw(e);
-  } else {
-    ddb.erase(dest);
+    if (created) notify_new(ctx, dest);
+    notify_event(ctx, notify::string, "set", dest);
+  } else if (ddb.erase(dest)) {
+    notify_event(ctx, notify::generic, "del", dest);
   }
   ctx.out.integer(static_cast<std::int64_t>(max_len));
 }
@@ -516,17 +521,18 @@ void bitfield_generic(command_context& ctx, bool read_only_command) {
 
   auto& db = ctx.db(ctx.arg(1));
   entry* e;
+  bool grown = false;
   if (!writes) {
     e = read_key(ctx, db, ctx.arg(1));
     if (e && !check_type(ctx, e, value_type::string)) return;
   } else {
     if (read_only_command) return ctx.out.error("BITFIELD_RO only supports the GET subcommand");
-    bool grown;
     e = string_for_write(ctx, db, highest_write_bit, grown);
     if (!e) return;
   }
 
   ctx.out.array(ops.size());
+  bool changed = false;  // a write that changed a field (or grew the string): "setbit"
   for (const auto& f : ops) {
     if (f.op == field_op::get) {
       // Read through a zero-padded copy of the (at most 9) bytes covered.
@@ -571,7 +577,10 @@ void bitfield_generic(command_context& ctx, bool read_only_command) {
     }
     ctx.out.integer(reply);
     write_field(p, f.offset, f.bits, new_raw);
+    const std::uint64_t field_mask = f.bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << f.bits) - 1;
+    if (grown || (new_raw & field_mask) != old_raw) changed = true;
   }
+  if (changed) notify_event(ctx, notify::string, "setbit", ctx.arg(1));
 }
 
 void cmd_bitfield(command_context& ctx) { bitfield_generic(ctx, false); }

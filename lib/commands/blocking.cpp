@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "commands/background_save.hpp"
 #include "commands/helpers.hpp"
 #include "util/clock.hpp"
 #include "util/numbers.hpp"
@@ -52,6 +53,7 @@ void serve_ready_keys(server::server_context& srv, ready_list& ready) {
       }
       queue->erase(queue->begin() + static_cast<std::ptrdiff_t>(w));
       if (!waiter->claim()) continue;
+      if (auto also = waiter->also_writes(); !also.empty()) save_keys_before_write(srv, db, std::span(&also, 1));
       waiter->serve(srv, sh, key, ready);
       waiter->wake();
       // A woken BLMOVE runs again soon for the element it left in place: let
@@ -99,6 +101,7 @@ asio::awaitable<void> run_blocking(command_context& ctx, blocking_call call) {
     bool replied = false;
     ready_list ready;
     co_await run_on(shards, gate_ids, [&] {
+      save_keys_before_write(srv, db, call.gate_keys);
       ctx.ready_keys = &ready;
       replied = call.attempt(ctx);
       ctx.ready_keys = nullptr;

@@ -63,6 +63,9 @@ class key_waiter : public store::blocked_client {
   // `reply` (protocol `resp`), signals keys it pushed to. Sets outcome
   // (served, or retry to make the command run again).
   virtual void serve(server::server_context& srv, store::shard& sh, std::string_view key, ready_list& ready) = 0;
+  // A key other than the served one that serve() writes (BLMOVE's
+  // destination): a BGSAVE in progress saves it first.
+  virtual std::string_view also_writes() const { return {}; }
 
   const std::size_t db;
   const int resp;

@@ -58,11 +58,6 @@ class command_stat {
   enum : std::size_t { calls_i, usec_i, rejected_i, failed_i };
   util::striped_counters<4> c_;
 };
-  std::atomic<std::uint64_t> usec{0};
-  std::atomic<std::uint64_t> rejected_calls{0};
-  std::atomic<std::uint64_t> failed_calls{0};
-  void reset() { calls = 0; usec = 0; rejected_calls = 0; failed_calls = 0; }
-};
 
 struct command_row {
   const command_info* info = nullptr;
@@ -120,5 +115,7 @@ void register_zset_blocking_commands(command_table& t);
 void register_transaction_commands(command_table& t);
 void register_stream_commands(command_table& t);
 void register_pubsub_commands(command_table& t);
+void register_background_save_commands(command_table& t);
+void register_persistence_commands(command_table& t);
 
 }  // namespace shrike::commands

@@ -100,6 +100,7 @@ void hset_generic(command_context& ctx, bool reply_ok) {
   std::int64_t created = 0;
   if (!e) {
     create_hash(ctx, db, key, lim, created);
+    notify_new(ctx, key);
   } else {
     if (!e->holds_object() && any_too_long(ctx, 2, lim)) e = store::hash_convert(db, e);
     for (std::size_t i = 2; i + 1 < ctx.argc(); i += 2) {
@@ -108,6 +109,7 @@ void hset_generic(command_context& ctx, bool reply_ok) {
       created += c;
     }
   }
+  notify_event(ctx, notify::hash, "hset", key);
   reply_ok ? ctx.out.ok() : ctx.out.integer(created);
 }
 void cmd_hset(command_context& ctx) { hset_generic(ctx, false); }
@@ -120,9 +122,13 @@ void cmd_hsetnx(command_context& ctx) {
   if (!lookup_for_write(ctx, db, key, e)) return;
   std::string_view existing;
   if (e && store::hash_get(e, ctx.arg(2), existing)) return ctx.out.integer(0);
-  if (!e) e = create_empty(ctx, db, key);
+  if (!e) {
+    e = create_empty(ctx, db, key);
+    notify_new(ctx, key);
+  }
   bool created;
   store::hash_set(db, e, ctx.arg(2), ctx.arg(3), limits(ctx), created);
+  notify_event(ctx, notify::hash, "hset", key);
   ctx.out.integer(1);
 }
 
@@ -152,6 +158,7 @@ void cmd_hdel(command_context& ctx) {
   if (!e) return ctx.out.integer(0);
   if (!check_type(ctx, e, value_type::hash)) return;
   std::int64_t deleted = 0;
+  bool key_removed = false;
   for (std::size_t i = 2; i < ctx.argc(); ++i) {
     bool erased;
     e = store::hash_erase(db, e, ctx.arg(i), erased);
@@ -159,8 +166,13 @@ void cmd_hdel(command_context& ctx) {
     ++deleted;
     if (store::hash_length(e) == 0) {
       db.erase_entry(e);
+      key_removed = true;
       break;
     }
+  }
+  if (deleted) {
+    notify_event(ctx, notify::hash, "hdel", key);
+    if (key_removed) notify_event(ctx, notify::generic, "del", key);
   }
   ctx.out.integer(deleted);
 }
@@ -224,9 +236,13 @@ void cmd_hincrby(command_context& ctx) {
   if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) || (incr > 0 && value > 0 && incr > LLONG_MAX - value))
     return ctx.out.error(errors::overflow);
   value += incr;
-  if (!e) e = create_empty(ctx, db, key);
+  if (!e) {
+    e = create_empty(ctx, db, key);
+    notify_new(ctx, key);
+  }
   bool created;
   store::hash_set(db, e, field, util::format_int64(value), limits(ctx), created);
+  notify_event(ctx, notify::hash, "hincrby", key);
   ctx.out.integer(value);
 }
 
@@ -245,9 +261,13 @@ void cmd_hincrbyfloat(command_context& ctx) {
   value += incr;
   if (std::isnan(value) || std::isinf(value)) return ctx.out.error("increment would produce NaN or Infinity");
   const std::string text = util::format_long_double_human(value);
-  if (!e) e = create_empty(ctx, db, key);
+  if (!e) {
+    e = create_empty(ctx, db, key);
+    notify_new(ctx, key);
+  }
   bool created;
   store::hash_set(db, e, field, text, limits(ctx), created);
+  notify_event(ctx, notify::hash, "hincrbyfloat", key);
   ctx.out.bulk(text);
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "commands/command_context.hpp"
+#include "commands/keyspace_notify.hpp"
 #include "store/database.hpp"
 #include "util/numbers.hpp"
 
@@ -28,10 +29,12 @@ inline bool int_arg(command_context& ctx, std::size_t i, std::int64_t& v) {
   return false;
 }
 
-// Lookup for reading: counts keyspace hits/misses, refreshes the access time.
+// Lookup for reading (lookupKeyRead): counts keyspace hits/misses, refreshes
+// the access time, notifies "keymiss".
 inline store::entry* read_key(command_context& ctx, store::database& db, std::string_view key) {
   store::entry* e = ctx.client.no_touch ? db.lookup(key, ctx.now_ms) : db.touch(key, ctx.now_ms);
   (e ? ctx.srv.stats().keyspace_hits : ctx.srv.stats().keyspace_misses).fetch_add(1, std::memory_order_relaxed);
+  if (!e) notify_keymiss(ctx, key);
   return e;
 }
 

@@ -64,6 +64,7 @@ void delete_generic(command_context& ctx) {
     if (db.erase(ctx.arg(j))) {
       ++deleted;
       signal_stream_gone(ctx, ctx.client.db, ctx.arg(j), type);
+      notify_event(ctx, notify::generic, "del", ctx.arg(j));
     }
   }
   ctx.out.integer(deleted);
@@ -78,13 +79,18 @@ void cmd_exists(command_context& ctx) {
 
 void cmd_touch(command_context& ctx) {
   std::int64_t count = 0;
-  for (std::size_t j = 1; j < ctx.argc(); ++j)
-    if (ctx.db(ctx.arg(j)).touch(ctx.arg(j), ctx.now_ms)) ++count;
+  for (std::size_t j = 1; j < ctx.argc(); ++j) {
+    if (ctx.db(ctx.arg(j)).touch(ctx.arg(j), ctx.now_ms))
+      ++count;
+    else
+      notify_keymiss(ctx, ctx.arg(j));
+  }
   ctx.out.integer(count);
 }
 
 void cmd_type(command_context& ctx) {
   entry* e = ctx.db(ctx.arg(1)).lookup(ctx.arg(1), ctx.now_ms);
+  if (!e) notify_keymiss(ctx, ctx.arg(1));
   ctx.out.simple(e ? type_name(e->type) : "none");
 }
 
@@ -110,6 +116,10 @@ void rename_generic(command_context& ctx, bool nx) {
   ddb.attach(moved);
   signal_stream_gone(ctx, ctx.client.db, src, moved->type);
   signal_new_value(ctx, ctx.client.db, dst, moved->type);
+  // dbAdd's "new" (the destination is always added afresh), then the pair.
+  notify_new(ctx, dst);
+  notify_event(ctx, notify::generic, "rename_from", src);
+  notify_event(ctx, notify::generic, "rename_to", dst);
   nx ? ctx.out.integer(1) : ctx.out.ok();
 }
 void cmd_rename(command_context& ctx) { rename_generic(ctx, false); }
@@ -149,6 +159,8 @@ void cmd_copy(command_context& ctx) {
   ddb.attach(copy);
   if (expire >= 0) ddb.set_expire(copy, expire);
   signal_new_value(ctx, dst_db, dst, e->type);
+  notify_event(ctx.srv, notify::new_key, "new", dst, dst_db);
+  notify_event(ctx.srv, notify::generic, "copy_to", dst, dst_db);
   ctx.out.integer(1);
 }
 
@@ -166,6 +178,9 @@ void cmd_move(command_context& ctx) {
   ddb.attach(moved);
   signal_stream_gone(ctx, ctx.client.db, key, moved->type);
   signal_new_value(ctx, static_cast<std::size_t>(id), key, moved->type);
+  notify_event(ctx.srv, notify::new_key, "new", key, static_cast<std::size_t>(id));
+  notify_event(ctx, notify::generic, "move_from", key);
+  notify_event(ctx.srv, notify::generic, "move_to", key, static_cast<std::size_t>(id));
   ctx.out.integer(1);
 }
 
@@ -210,8 +225,10 @@ void expire_generic(command_context& ctx, std::int64_t basetime, bool seconds) {
   }
   if (when <= ctx.now_ms) {
     db.erase_entry(e);
+    notify_event(ctx, notify::generic, "del", key);
   } else {
     db.set_expire(e, when);
+    notify_event(ctx, notify::generic, "expire", key);
   }
   ctx.out.integer(1);
 }
@@ -223,7 +240,10 @@ void cmd_pexpireat(command_context& ctx) { expire_generic(ctx, 0, false); }
 void ttl_generic(command_context& ctx, bool ms, bool absolute) {
   entry* e = ctx.client.no_touch ? ctx.db(ctx.arg(1)).lookup(ctx.arg(1), ctx.now_ms)
                                  : read_key(ctx, ctx.db(ctx.arg(1)), ctx.arg(1));
-  if (!e) return ctx.out.integer(-2);
+  if (!e) {
+    if (ctx.client.no_touch) notify_keymiss(ctx, ctx.arg(1));  // (read_key did)
+    return ctx.out.integer(-2);
+  }
   std::int64_t expire = store::database::expire_of(e);
   if (expire == -1) return ctx.out.integer(-1);
   std::int64_t ttl = absolute ? expire : expire - ctx.now_ms;
@@ -240,6 +260,7 @@ void cmd_persist(command_context& ctx) {
   entry* e = write_key(ctx, db, ctx.arg(1));
   if (!e || !e->has_expire()) return ctx.out.integer(0);
   db.persist(e);
+  notify_event(ctx, notify::generic, "persist", ctx.arg(1));
   ctx.out.integer(1);
 }
 
@@ -397,7 +418,7 @@ void cmd_keys(command_context& ctx) {
         ++n;
       }
     });
-    for (entry* e : expired) db.erase_entry(e);
+    for (entry* e : expired) db.expire_entry(e);
   }
   ctx.out.end_deferred_array(marker, n);
 }
@@ -466,7 +487,14 @@ void cmd_scan(command_context& ctx) {
     if (opt.use_type && !iequals(opt.type, type_name(e->type))) continue;
     keys.emplace_back(e->key());
   }
-  for (std::size_t i = 0; i < expired.size(); ++i) shards.at(expired_shard[i]).db(ctx.client.db).erase_entry(expired[i]);
+  // Expired keys go (with their "expired"; with TYPE, Redis's type lookup
+  // also reports a "keymiss" for each).
+  const bool keymiss = opt.use_type && notify_enabled(ctx.srv, notify::key_miss);
+  for (std::size_t i = 0; i < expired.size(); ++i) {
+    std::string key = keymiss ? std::string(expired[i]->key()) : std::string();
+    shards.at(expired_shard[i]).db(ctx.client.db).expire_entry(expired[i]);
+    if (keymiss) notify_keymiss(ctx, key);
+  }
   ctx.out.array(2);
   ctx.out.bulk(std::to_string(next));
   ctx.out.array(keys.size());

@@ -51,20 +51,36 @@ std::string pop_one(list_value& l, bool left) {
   return v;
 }
 
-// Deletes the key when its list became empty (Redis never keeps empty lists).
-void drop_if_empty(database& db, entry* e) {
-  if (store::as_list(e)->items.empty()) db.erase_entry(e);
+// The list at `key` of database `index` (`db`): where its events go.
+struct list_key {
+  server::server_context& srv;
+  std::size_t index;
+  database& db;
+  std::string_view key;  // never the entry's own key: it outlives the entry
+};
+
+// listElementsRemoved: the pop event, then the key goes when its list became
+// empty (Redis never keeps empty lists), with its "del".
+void elements_removed(const list_key& k, entry* e, bool left) {
+  notify_event(k.srv, notify::list, left ? "lpop" : "rpop", k.key, k.index);
+  if (!store::as_list(e)->items.empty()) return;
+  k.db.erase_entry(e);
+  notify_event(k.srv, notify::generic, "del", k.key, k.index);
 }
 
-// Pushes `value` at one end of the list at `key`, creating it; `e` is the
-// key's current entry (nullptr when absent).
-void push_one(command_context& ctx, database& db, entry* e, std::string_view key, std::string_view value, bool left) {
-  if (!e) e = db.add_object(key, value_type::list, new list_value, ctx.now_ms);
+// lmoveHandlePush: pushes `value` at one end of the list at `key`, creating
+// it; `e` is the key's current entry (nullptr when absent).
+void push_one(const list_key& k, std::int64_t now_ms, entry* e, std::string_view value, bool left) {
+  if (!e) {
+    e = k.db.add_object(k.key, value_type::list, new list_value, now_ms);
+    notify_event(k.srv, notify::new_key, "new", k.key, k.index);
+  }
   auto& items = store::as_list(e)->items;
   if (left)
     items.emplace_front(value);
   else
     items.emplace_back(value);
+  notify_event(k.srv, notify::list, left ? "lpush" : "rpush", k.key, k.index);
 }
 
 // addListRangeReply: elements start..end (negative = from the tail), reversed
@@ -88,7 +104,7 @@ void write_range(resp::reply_writer& out, const list_value& l, std::int64_t star
 }
 
 // Pops up to `count` elements from one end, replying as a range (LPOP key count).
-void pop_range(resp::reply_writer& out, database& db, entry* e, bool left, std::int64_t count) {
+void pop_range(resp::reply_writer& out, const list_key& k, entry* e, bool left, std::int64_t count) {
   auto& l = *store::as_list(e);
   const auto llen = static_cast<std::int64_t>(l.items.size());
   const auto n = count > llen ? llen : count;
@@ -97,15 +113,14 @@ void pop_range(resp::reply_writer& out, database& db, entry* e, bool left, std::
     l.items.erase(l.items.begin(), l.items.begin() + n);
   else
     l.items.erase(l.items.end() - n, l.items.end());
-  drop_if_empty(db, e);
+  elements_removed(k, e, left);
 }
 
 // listPopRangeAndReplyWithKey: [key, [elements]] (LMPOP, BLMPOP).
-void pop_range_with_key(resp::reply_writer& out, database& db, entry* e, std::string_view key, bool left,
-                        std::int64_t count) {
+void pop_range_with_key(resp::reply_writer& out, const list_key& k, entry* e, bool left, std::int64_t count) {
   out.array(2);
-  out.bulk(key);
-  pop_range(out, db, e, left, count);
+  out.bulk(k.key);
+  pop_range(out, k, e, left, count);
 }
 
 // --- pushes ---
@@ -116,7 +131,10 @@ void push_generic(command_context& ctx, bool left, bool only_existing) {
   entry* e = write_key(ctx, db, key);
   if (e && !check_type(ctx, e, value_type::list)) return;
   if (!e && only_existing) return ctx.out.integer(0);
-  if (!e) e = db.add_object(key, value_type::list, new list_value, ctx.now_ms);
+  if (!e) {
+    e = db.add_object(key, value_type::list, new list_value, ctx.now_ms);
+    notify_new(ctx, key);
+  }
   auto& items = store::as_list(e)->items;
   for (std::size_t i = 2; i < ctx.argc(); ++i) {
     if (left)
@@ -125,6 +143,7 @@ void push_generic(command_context& ctx, bool left, bool only_existing) {
       items.emplace_back(ctx.arg(i));
   }
   ctx.out.integer(static_cast<std::int64_t>(items.size()));
+  notify_event(ctx, notify::list, left ? "lpush" : "rpush", key);
   signal_key_ready(ctx, key);
 }
 
@@ -149,6 +168,7 @@ void cmd_linsert(command_context& ctx) {
   for (auto it = items.begin(); it != items.end(); ++it) {
     if (*it == ctx.arg(3)) {
       items.emplace(after ? it + 1 : it, ctx.arg(4));
+      notify_event(ctx, notify::list, "linsert", ctx.arg(1));
       return ctx.out.integer(static_cast<std::int64_t>(items.size()));
     }
   }
@@ -258,6 +278,7 @@ void cmd_lset(command_context& ctx) {
   if (index < 0 || index >= llen) return ctx.out.error("index out of range");
   items[static_cast<std::size_t>(index)] = ctx.arg(3);
   ctx.out.ok();
+  notify_event(ctx, notify::list, "lset", ctx.arg(1));
 }
 
 void pop_generic(command_context& ctx, bool left) {
@@ -270,12 +291,13 @@ void pop_generic(command_context& ctx, bool left) {
   if (!e) return has_count ? ctx.out.null_array() : ctx.out.null();
   if (!check_type(ctx, e, value_type::list)) return;
   if (has_count && count == 0) return ctx.out.array(0);
+  const list_key k{ctx.srv, ctx.client.db, db, ctx.arg(1)};
   if (!has_count) {
     ctx.out.bulk(pop_one(*store::as_list(e), left));
-    drop_if_empty(db, e);
+    elements_removed(k, e, left);
     return;
   }
-  pop_range(ctx.out, db, e, left, count);
+  pop_range(ctx.out, k, e, left, count);
 }
 
 void cmd_lpop(command_context& ctx) { pop_generic(ctx, true); }
@@ -304,7 +326,11 @@ void cmd_ltrim(command_context& ctx) {
   }
   items.erase(items.end() - rtrim, items.end());
   items.erase(items.begin(), items.begin() + ltrim);
-  drop_if_empty(db, e);
+  notify_event(ctx, notify::list, "ltrim", ctx.arg(1));
+  if (items.empty()) {
+    db.erase_entry(e);
+    notify_event(ctx, notify::generic, "del", ctx.arg(1));
+  }
   ctx.out.ok();
 }
 
@@ -338,7 +364,11 @@ void cmd_lrem(command_context& ctx) {
     }
     items.erase(items.begin() + static_cast<std::ptrdiff_t>(out), items.end());
   }
-  drop_if_empty(db, e);
+  if (removed) notify_event(ctx, notify::list, "lrem", ctx.arg(1));
+  if (items.empty()) {
+    db.erase_entry(e);
+    notify_event(ctx, notify::generic, "del", ctx.arg(1));
+  }
   ctx.out.integer(removed);
 }
 
@@ -358,8 +388,9 @@ bool move_generic(command_context& ctx, std::string_view src, std::string_view d
   entry* d = write_key(ctx, ddb, dst);
   if (d && !check_type(ctx, d, value_type::list)) return true;
   std::string value = pop_one(*store::as_list(s), from_left);
-  push_one(ctx, ddb, d, dst, value, to_left);
-  if (s != d) drop_if_empty(sdb, s);
+  // Redis's order: the push (and "new") on the destination, then the pop.
+  push_one({ctx.srv, ctx.client.db, ddb, dst}, ctx.now_ms, d, value, to_left);
+  elements_removed({ctx.srv, ctx.client.db, sdb, src}, s, from_left);
   ctx.out.bulk(value);
   signal_key_ready(ctx, dst);
   return true;
@@ -414,13 +445,14 @@ bool pop_first_nonempty(command_context& ctx, const std::vector<std::string_view
     entry* e = write_key(ctx, db, key);
     if (!e) continue;
     if (!check_type(ctx, e, value_type::list)) return true;
+    const list_key k{ctx.srv, ctx.client.db, db, key};
     if (count < 0) {
       ctx.out.array(2);
       ctx.out.bulk(key);
       ctx.out.bulk(pop_one(*store::as_list(e), left));
-      drop_if_empty(db, e);
+      elements_removed(k, e, left);
     } else {
-      pop_range_with_key(ctx.out, db, e, key, left, count);
+      pop_range_with_key(ctx.out, k, e, left, count);
     }
     return true;
   }
@@ -446,20 +478,23 @@ class list_waiter final : public key_waiter {
   std::string dst;
   bool to_left = true;
 
+  std::string_view also_writes() const override { return move ? std::string_view(dst) : std::string_view(); }
+
   void serve(server::server_context& srv, store::shard& sh, std::string_view key, ready_list& ready) override {
     database& d = sh.db(db);
     const std::int64_t now = util::now_ms();
     entry* e = d.lookup(key, now);
     resp::reply_writer out(reply);
     out.set_protocol(resp);
+    const list_key k{srv, db, d, key};
     if (!move) {
       if (count < 0) {
         out.array(2);
         out.bulk(key);
         out.bulk(pop_one(*store::as_list(e), left));
-        drop_if_empty(d, e);
+        elements_removed(k, e, left);
       } else {
-        pop_range_with_key(out, d, e, key, left, count);
+        pop_range_with_key(out, k, e, left, count);
       }
       outcome = block_outcome::served;
       return;
@@ -477,13 +512,8 @@ class list_waiter final : public key_waiter {
       return;
     }
     std::string value = pop_one(*store::as_list(e), left);
-    if (!t) t = d.add_object(dst, value_type::list, new list_value, now);
-    auto& items = store::as_list(t)->items;
-    if (to_left)
-      items.emplace_front(value);
-    else
-      items.emplace_back(value);
-    if (t != e) drop_if_empty(d, e);
+    push_one({srv, db, d, dst}, now, t, value, to_left);
+    elements_removed(k, e, left);
     out.bulk(value);
     ready.emplace_back(db, dst);
     outcome = block_outcome::served;

@@ -353,10 +353,15 @@ void cmd_info(command_context& ctx) {
   if (section("persistence")) {
     line(out, "loading", 0);
     line(out, "async_loading", 0);
-    line(out, "rdb_changes_since_last_save", 0);
-    line(out, "rdb_bgsave_in_progress", 0);
+    const std::int64_t bg_start = srv.bgsave_started_ms.load();
+    const std::uint64_t dirty = srv.dirty.load(), saved = srv.dirty_at_last_save.load();
+    line(out, "current_save_keys_processed", static_cast<std::int64_t>(srv.bgsave_keys_saved.load()));
+    line(out, "rdb_changes_since_last_save", static_cast<std::int64_t>(dirty > saved ? dirty - saved : 0));
+    line(out, "rdb_bgsave_in_progress", bg_start ? 1 : 0);
     line(out, "rdb_last_save_time", srv.lastsave_s.load());
-    line(out, "rdb_last_bgsave_status", std::string("ok"));
+    line(out, "rdb_last_bgsave_status", std::string(srv.last_bgsave_ok.load() ? "ok" : "err"));
+    line(out, "rdb_last_bgsave_time_sec", srv.last_bgsave_seconds.load());
+    line(out, "rdb_current_bgsave_time_sec", bg_start ? (ctx.now_ms - bg_start) / 1000 : -1);
     line(out, "aof_enabled", 0);
     line(out, "aof_rewrite_in_progress", 0);
   }
@@ -580,6 +585,8 @@ void register_all_commands() {
   register_transaction_commands(t);
   register_stream_commands(t);
   register_pubsub_commands(t);
+  register_background_save_commands(t);
+  register_persistence_commands(t);
 }
 
 }  // namespace shrike::commands

@@ -42,6 +42,7 @@ void cmd_sadd(command_context& ctx) {
     store::set_builder fresh(max);
     for (std::size_t i = 2; i < ctx.argc(); ++i) added += fresh.add(ctx.arg(i));
     fresh.store(db, key, ctx.now_ms);
+    notify_new(ctx, key);
   } else {
     for (std::size_t i = 2; i < ctx.argc(); ++i) {
       bool a;
@@ -49,6 +50,7 @@ void cmd_sadd(command_context& ctx) {
       added += a;
     }
   }
+  if (added) notify_event(ctx, notify::set, "sadd", key);
   ctx.out.integer(added);
 }
 
@@ -59,6 +61,7 @@ void cmd_srem(command_context& ctx) {
   if (!e) return ctx.out.integer(0);
   if (!check_type(ctx, e, value_type::set)) return;
   std::int64_t deleted = 0;
+  bool key_removed = false;
   for (std::size_t i = 2; i < ctx.argc(); ++i) {
     bool erased;
     e = store::set_erase(db, e, ctx.arg(i), erased);
@@ -66,8 +69,13 @@ void cmd_srem(command_context& ctx) {
     ++deleted;
     if (store::set_size(e) == 0) {
       db.erase_entry(e);
+      key_removed = true;
       break;
     }
+  }
+  if (deleted) {
+    notify_event(ctx, notify::set, "srem", key);
+    if (key_removed) notify_event(ctx, notify::generic, "del", key);
   }
   ctx.out.integer(deleted);
 }
@@ -84,16 +92,22 @@ void cmd_smove(command_context& ctx) {
   bool erased;
   s = store::set_erase(sdb, s, member, erased);
   if (!erased) return ctx.out.integer(0);
-  if (store::set_size(s) == 0) sdb.erase_entry(s);
+  notify_event(ctx, notify::set, "srem", src);
+  if (store::set_size(s) == 0) {
+    sdb.erase_entry(s);
+    notify_event(ctx, notify::generic, "del", src);
+  }
   const std::size_t max = max_intset(ctx);
+  bool added = true;
   if (!d) {
     store::set_builder fresh(max);
     fresh.add(member);
     fresh.store(ddb, dst, ctx.now_ms);
+    notify_new(ctx, dst);
   } else {
-    bool added;
     store::set_add(ddb, d, member, max, added);
   }
+  if (added) notify_event(ctx, notify::set, "sadd", dst);
   ctx.out.integer(1);
 }
 
@@ -133,6 +147,7 @@ void spop_with_count(command_context& ctx) {
   const std::size_t size = store::set_size(e);
   const std::size_t max = max_intset(ctx);
   auto& rng = ctx.rng(key);
+  notify_event(ctx, notify::set, "spop", key);
 
   if (static_cast<std::uint64_t>(count) >= size) {
     // The whole set, in the order SUNION of it would give, then the key goes.
@@ -141,6 +156,7 @@ void spop_with_count(command_context& ctx) {
     ctx.out.set(all.size());
     all.for_each([&](std::string_view m) { ctx.out.bulk(m); });
     db.erase_entry(e);
+    notify_event(ctx, notify::generic, "del", key);
     return;
   }
   const auto n = static_cast<std::size_t>(count);
@@ -186,7 +202,11 @@ void cmd_spop(command_context& ctx) {
   bool erased;
   e = store::set_erase(db, e, m, erased);
   ctx.out.bulk(m);
-  if (store::set_size(e) == 0) db.erase_entry(e);
+  notify_event(ctx, notify::set, "spop", key);
+  if (store::set_size(e) == 0) {
+    db.erase_entry(e);
+    notify_event(ctx, notify::generic, "del", key);
+  }
 }
 
 // SRANDMEMBER key count (srandmemberWithCountCommand): a positive count gives
@@ -256,11 +276,19 @@ bool lookup_sets(command_context& ctx, std::size_t first, std::size_t n, std::ve
 
 // The *STORE commands' ending: `result` replaces whatever `dst` held (any
 // type, TTL dropped), or `dst` is deleted when the result is empty.
-void store_result(command_context& ctx, std::string_view dst, store::set_builder& result) {
+// `event`: the command's notification ("sinterstore", ...).
+void store_result(command_context& ctx, std::string_view dst, store::set_builder& result, std::string_view event) {
   auto& db = ctx.db(dst);
-  db.erase(dst);
   const std::size_t n = result.size();
-  if (n) result.store(db, dst, ctx.now_ms);
+  if (n == 0) {
+    if (db.erase(dst)) notify_event(ctx, notify::generic, "del", dst);
+    return ctx.out.integer(0);
+  }
+  const bool created = creating_key(ctx, db, dst);
+  db.erase(dst);
+  result.store(db, dst, ctx.now_ms);
+  if (created) notify_new(ctx, dst);
+  notify_event(ctx, notify::set, event, dst);
   ctx.out.integer(static_cast<std::int64_t>(n));
 }
 
@@ -273,7 +301,7 @@ void sinter_generic(command_context& ctx, std::size_t first, std::size_t n, std:
   if (std::find(sets.begin(), sets.end(), nullptr) != sets.end()) {
     // Intersection with an empty set.
     if (dst) {
-      ctx.db(*dst).erase(*dst);
+      if (ctx.db(*dst).erase(*dst)) notify_event(ctx, notify::generic, "del", *dst);
       return ctx.out.integer(0);
     }
     return cardinality_only ? ctx.out.integer(0) : ctx.out.set(0);
@@ -298,7 +326,7 @@ void sinter_generic(command_context& ctx, std::size_t first, std::size_t n, std:
     if (reply_members) ctx.out.bulk(m);
     if (limit && cardinality >= limit) done = true;
   });
-  if (dst) return store_result(ctx, *dst, result);
+  if (dst) return store_result(ctx, *dst, result, "sinterstore");
   if (cardinality_only) return ctx.out.integer(static_cast<std::int64_t>(cardinality));
   ctx.out.end_deferred_set(marker, cardinality);
 }
@@ -367,7 +395,7 @@ void sunion_diff_generic(command_context& ctx, std::size_t first, std::size_t n,
       }
     }
   }
-  if (dst) return store_result(ctx, *dst, result);
+  if (dst) return store_result(ctx, *dst, result, op == set_op::union_op ? "sunionstore" : "sdiffstore");
   ctx.out.set(result.size());
   result.for_each([&](std::string_view m) { ctx.out.bulk(m); });
 }

@@ -128,6 +128,9 @@ void set_generic(command_context& ctx, unsigned flags, std::string_view key, std
     return;
   }
   db.set_string(key, value, ctx.now_ms, has_expire ? ms : -1, flags & opt_keepttl);
+  if (!found) notify_new(ctx, key);
+  notify_event(ctx, notify::string, "set", key);
+  if (has_expire) notify_event(ctx, notify::generic, "expire", key);
   if (!(flags & opt_get)) {
     if (integer_replies)
       ctx.out.integer(1);
@@ -152,7 +155,10 @@ void cmd_get(command_context& ctx) { reply_get(ctx, ctx.db(ctx.arg(1)), ctx.arg(
 void cmd_getset(command_context& ctx) {
   auto& db = ctx.db(ctx.arg(1));
   if (!reply_get(ctx, db, ctx.arg(1))) return;
+  const bool created = creating_key(ctx, db, ctx.arg(1));
   db.set_string(ctx.arg(1), ctx.arg(2), ctx.now_ms, -1, false);
+  if (created) notify_new(ctx, ctx.arg(1));
+  notify_event(ctx, notify::string, "set", ctx.arg(1));
 }
 
 void cmd_getdel(command_context& ctx) {
@@ -162,6 +168,7 @@ void cmd_getdel(command_context& ctx) {
   if (!check_type(ctx, e, value_type::string)) return;
   ctx.out.bulk(e->str());
   db.erase_entry(e);
+  notify_event(ctx, notify::generic, "del", ctx.arg(1));
 }
 
 void cmd_getex(command_context& ctx) {
@@ -177,10 +184,13 @@ void cmd_getex(command_context& ctx) {
   ctx.out.bulk(e->str());
   if ((flags & (opt_pxat | opt_exat)) && ms <= ctx.now_ms) {
     db.erase_entry(e);
+    notify_event(ctx, notify::generic, "del", ctx.arg(1));
   } else if (flags & any_expire) {
     db.set_expire(e, ms);
-  } else if (flags & opt_persist) {
+    notify_event(ctx, notify::generic, "expire", ctx.arg(1));
+  } else if ((flags & opt_persist) && e->has_expire()) {
     db.persist(e);
+    notify_event(ctx, notify::generic, "persist", ctx.arg(1));
   }
 }
 
@@ -191,8 +201,13 @@ void cmd_mset_generic(command_context& ctx, bool nx) {
       if (ctx.db(ctx.arg(j)).lookup(ctx.arg(j), ctx.now_ms)) return ctx.out.integer(0);
     }
   }
-  for (std::size_t j = 1; j < ctx.argc(); j += 2)
-    ctx.db(ctx.arg(j)).set_string(ctx.arg(j), ctx.arg(j + 1), ctx.now_ms, -1, false);
+  for (std::size_t j = 1; j < ctx.argc(); j += 2) {
+    auto& db = ctx.db(ctx.arg(j));
+    const bool created = creating_key(ctx, db, ctx.arg(j));
+    db.set_string(ctx.arg(j), ctx.arg(j + 1), ctx.now_ms, -1, false);
+    if (created) notify_new(ctx, ctx.arg(j));
+    notify_event(ctx, notify::string, "set", ctx.arg(j));
+  }
   if (nx)
     ctx.out.integer(1);
   else
@@ -226,6 +241,8 @@ void cmd_append(command_context& ctx) {
   entry* e = write_key(ctx, db, ctx.arg(1));
   if (!e) {
     e = db.set_string(ctx.arg(1), add, ctx.now_ms, -1, false);
+    notify_new(ctx, ctx.arg(1));
+    notify_event(ctx, notify::string, "append", ctx.arg(1));
     return ctx.out.integer(e->val_len);
   }
   if (!check_type(ctx, e, value_type::string)) return;
@@ -234,6 +251,7 @@ void cmd_append(command_context& ctx) {
   e = db.resize_string(e, old_len + add.size());
   if (!add.empty()) std::memcpy(e->value_data() + old_len, add.data(), add.size());
   e->encoding = static_cast<std::uint8_t>(store::string_encoding::raw);
+  notify_event(ctx, notify::string, "append", ctx.arg(1));
   ctx.out.integer(e->val_len);
 }
 
@@ -258,6 +276,8 @@ void incr_by(command_context& ctx, std::int64_t incr) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
   db.set_string(ctx.arg(1), std::string_view(buf, static_cast<std::size_t>(end - buf)), ctx.now_ms, -1, true);
+  if (!e) notify_new(ctx, ctx.arg(1));
+  notify_event(ctx, notify::string, "incrby", ctx.arg(1));
   ctx.out.integer(value);
 }
 
@@ -287,6 +307,8 @@ void cmd_incrbyfloat(command_context& ctx) {
   if (std::isnan(value) || std::isinf(value)) return ctx.out.error("increment would produce NaN or Infinity");
   std::string text = util::format_long_double_human(value);
   db.set_string(ctx.arg(1), text, ctx.now_ms, -1, true);
+  if (!e) notify_new(ctx, ctx.arg(1));
+  notify_event(ctx, notify::string, "incrbyfloat", ctx.arg(1));
   ctx.out.bulk(text);
 }
 
@@ -318,6 +340,7 @@ void cmd_setrange(command_context& ctx) {
     if (value.empty()) return ctx.out.integer(0);
     if (!check_string_length(ctx, offset, static_cast<std::int64_t>(value.size()))) return;
     e = db.set_string(ctx.arg(1), {}, ctx.now_ms, -1, false);
+    notify_new(ctx, ctx.arg(1));
   } else {
     if (!check_type(ctx, e, value_type::string)) return;
     if (value.empty()) return ctx.out.integer(e->val_len);
@@ -331,6 +354,7 @@ void cmd_setrange(command_context& ctx) {
   }
   std::memcpy(e->value_data() + offset, value.data(), value.size());
   e->encoding = static_cast<std::uint8_t>(store::string_encoding::raw);
+  notify_event(ctx, notify::string, "setrange", ctx.arg(1));
   ctx.out.integer(e->val_len);
 }
 

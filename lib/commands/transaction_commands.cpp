@@ -6,6 +6,7 @@
 #include <new>
 #include <vector>
 
+#include "commands/background_save.hpp"
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
@@ -115,6 +116,7 @@ asio::awaitable<void> cmd_exec(command_context& ctx) {
         ctx.out.error("Command not allowed inside a transaction");
       } else {
         try {
+          save_before_write(srv, client.db, row, argvs[i]);
           row.run(c);
         } catch (const std::bad_alloc&) {
           ctx.out.error("-OOM command not allowed when used memory > 'maxmemory'.");

@@ -20,10 +20,16 @@ using store::database;
 using store::entry;
 using store::value_type;
 
-// The reply of a pop from `key`: BZPOPMIN/BZPOPMAX give [key, member, score]
-// (count -1); BZMPOP gives [key, [[member, score], ...]].
-void pop_with_key(resp::reply_writer& out, database& db, entry* e, std::string_view key, bool from_max,
-                  std::int64_t count) {
+// The reply of a pop from `key` (of database `index` of `srv`), with its
+// events: BZPOPMIN/BZPOPMAX give [key, member, score] (count -1); BZMPOP
+// gives [key, [[member, score], ...]].
+void pop_with_key(server::server_context& srv, std::size_t index, resp::reply_writer& out, database& db, entry* e,
+                  std::string_view key, bool from_max, std::int64_t count) {
+  const bool key_removed = (count < 0 ? 1 : static_cast<std::size_t>(count)) >= store::zset::size(e);
+  auto notify_pop = [&] {
+    notify_event(srv, notify::zset, from_max ? "zpopmax" : "zpopmin", key, index);
+    if (key_removed) notify_event(srv, notify::generic, "del", key, index);
+  };
   if (count < 0) {
     out.array(3);
     out.bulk(key);
@@ -31,6 +37,7 @@ void pop_with_key(resp::reply_writer& out, database& db, entry* e, std::string_v
       out.bulk(member);
       out.double_value(score);
     });
+    notify_pop();
     return;
   }
   out.array(2);
@@ -43,6 +50,7 @@ void pop_with_key(resp::reply_writer& out, database& db, entry* e, std::string_v
                                            out.double_value(score);
                                          });
   out.end_deferred_array(marker, n);
+  notify_pop();
 }
 
 bool pop_first_nonempty(command_context& ctx, const std::vector<std::string_view>& keys, bool from_max,
@@ -52,7 +60,7 @@ bool pop_first_nonempty(command_context& ctx, const std::vector<std::string_view
     entry* e = write_key(ctx, db, key);
     if (!e) continue;
     if (!check_type(ctx, e, value_type::zset)) return true;
-    pop_with_key(ctx.out, db, e, key, from_max, count);
+    pop_with_key(ctx.srv, ctx.client.db, ctx.out, db, e, key, from_max, count);
     return true;
   }
   return false;
@@ -65,12 +73,12 @@ class zset_waiter final : public key_waiter {
   bool from_max = false;
   std::int64_t count = -1;
 
-  void serve(server::server_context&, store::shard& sh, std::string_view key, ready_list&) override {
+  void serve(server::server_context& srv, store::shard& sh, std::string_view key, ready_list&) override {
     database& d = sh.db(db);
     entry* e = d.lookup(key, util::now_ms());
     resp::reply_writer out(reply);
     out.set_protocol(resp);
-    pop_with_key(out, d, e, key, from_max, count);
+    pop_with_key(srv, db, out, d, e, key, from_max, count);
     outcome = block_outcome::served;
   }
 };

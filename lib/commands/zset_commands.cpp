@@ -53,14 +53,21 @@ void reply_member(command_context& ctx, std::string_view member, double score, b
 
 // Replaces whatever `key` holds by `items` (sorted, unique), or deletes it
 // when there are none: how the *STORE commands write their destination.
-void store_result(command_context& ctx, std::string_view key, const std::vector<zset::owned_item>& items) {
+// `event`: the command's notification ("zunionstore", ...).
+void store_result(command_context& ctx, std::string_view key, const std::vector<zset::owned_item>& items,
+                  std::string_view event) {
   auto& db = ctx.db(key);
-  if (entry* old = db.lookup(key, ctx.now_ms)) db.erase_entry(old);
+  entry* old = db.lookup(key, ctx.now_ms);
+  const bool existed = old != nullptr;
+  if (old) db.erase_entry(old);
   if (items.empty()) {
+    if (existed) notify_event(ctx, notify::generic, "del", key);
     ctx.out.integer(0);
     return;
   }
   zset::store_sorted(db, key, items, limits_of(ctx), ctx.now_ms);
+  if (!existed) notify_new(ctx, key);
+  notify_event(ctx, notify::zset, event, key);
   ctx.out.integer(static_cast<std::int64_t>(items.size()));
   signal_key_ready(ctx, key);
 }
@@ -106,7 +113,10 @@ void zadd_generic(command_context& ctx, unsigned flags) {
   const auto lim = limits_of(ctx);
   std::int64_t added = 0, updated = 0, processed = 0;
   double score = 0;
-  if (!e && !xx) e = zset::create(db, key, lim.max_entries == 0 || lim.max_value < ctx.arg(idx + 1).size(), ctx.now_ms);
+  if (!e && !xx) {
+    e = zset::create(db, key, lim.max_entries == 0 || lim.max_value < ctx.arg(idx + 1).size(), ctx.now_ms);
+    notify_new(ctx, key);
+  }
   if (e) {
     for (std::size_t j = 0; j < elements; ++j) {
       unsigned out = 0;
@@ -123,6 +133,7 @@ void zadd_generic(command_context& ctx, unsigned flags) {
     }
   }
   if (added) signal_key_ready(ctx, key);
+  if (added || updated) notify_event(ctx, notify::zset, incr ? "zincr" : "zadd", key);
   if (incr) {
     if (processed)
       ctx.out.double_value(score);
@@ -145,12 +156,18 @@ void cmd_zrem(command_context& ctx) {
   if (!e) return ctx.out.integer(0);
   if (!check_type(ctx, e, value_type::zset)) return;
   std::int64_t deleted = 0;
+  bool key_removed = false;
   for (std::size_t j = 2; j < ctx.argc(); ++j) {
     if (zset::erase(db, e, ctx.arg(j))) ++deleted;
     if (zset::size(e) == 0) {
       db.erase_entry(e);
+      key_removed = true;
       break;
     }
+  }
+  if (deleted) {
+    notify_event(ctx, notify::zset, "zrem", key);
+    if (key_removed) notify_event(ctx, notify::generic, "del", key);
   }
   ctx.out.integer(deleted);
 }
@@ -188,7 +205,15 @@ void zremrange_generic(command_context& ctx, range_kind kind) {
   } else {
     deleted = zset::erase_lex_range(db, e, lr);
   }
-  if (zset::size(e) == 0) db.erase_entry(e);
+  const bool key_removed = zset::size(e) == 0;
+  if (key_removed) db.erase_entry(e);
+  if (deleted) {
+    notify_event(ctx, notify::zset,
+                 kind == range_kind::rank ? "zremrangebyrank"
+                                          : kind == range_kind::score ? "zremrangebyscore" : "zremrangebylex",
+                 key);
+    if (key_removed) notify_event(ctx, notify::generic, "del", key);
+  }
   ctx.out.integer(static_cast<std::int64_t>(deleted));
 }
 
@@ -235,8 +260,13 @@ class range_sink {
   // sorted set, as Redis does, so it converts (or not) at the same point.
   void store() {
     auto& db = ctx_.db(dst_);
-    if (entry* old = db.lookup(dst_, ctx_.now_ms)) db.erase_entry(old);
-    if (items_.empty()) return ctx_.out.integer(0);
+    entry* old = db.lookup(dst_, ctx_.now_ms);
+    const bool existed = old != nullptr;
+    if (old) db.erase_entry(old);
+    if (items_.empty()) {
+      if (existed) notify_event(ctx_, notify::generic, "del", dst_);
+      return ctx_.out.integer(0);
+    }
     const auto lim = limits_of(ctx_);
     entry* e = zset::create(db, dst_, skiplist_, ctx_.now_ms);
     for (const auto& it : items_) {
@@ -244,6 +274,8 @@ class range_sink {
       double ignored;
       zset::add(db, e, it.score, it.member, 0, out, ignored, lim);
     }
+    if (!existed) notify_new(ctx_, dst_);
+    notify_event(ctx_, notify::zset, "zrangestore", dst_);
     ctx_.out.integer(static_cast<std::int64_t>(items_.size()));
     signal_key_ready(ctx_, dst_);
   }
@@ -480,7 +512,11 @@ void zpop_minmax(command_context& ctx, bool from_max) {
   if (!e) return ctx.out.array(0);
   if (!check_type(ctx, e, value_type::zset)) return;
   if (count == 0) return ctx.out.array(0);
-  pop_reply(ctx, db, e, from_max, count == -1 ? 1 : static_cast<std::size_t>(count), nested);
+  const std::size_t n = count == -1 ? 1 : static_cast<std::size_t>(count);
+  const bool key_removed = n >= zset::size(e);
+  pop_reply(ctx, db, e, from_max, n, nested);
+  notify_event(ctx, notify::zset, from_max ? "zpopmax" : "zpopmin", key);
+  if (key_removed) notify_event(ctx, notify::generic, "del", key);
 }
 
 void cmd_zpopmin(command_context& ctx) { zpop_minmax(ctx, false); }
@@ -517,7 +553,10 @@ void cmd_zmpop(command_context& ctx) {
     if (!check_type(ctx, e, value_type::zset)) return;
     ctx.out.array(2);
     ctx.out.bulk(key);
+    const bool key_removed = static_cast<std::size_t>(count) >= zset::size(e);
     pop_reply(ctx, db, e, from_max, static_cast<std::size_t>(count), true);
+    notify_event(ctx, notify::zset, from_max ? "zpopmax" : "zpopmin", key);
+    if (key_removed) notify_event(ctx, notify::generic, "del", key);
     return;
   }
   ctx.out.null_array();
@@ -682,7 +721,9 @@ void zsetop_generic(command_context& ctx, std::size_t dst, std::size_t numkeys_i
 
   if (card_only) return ctx.out.integer(static_cast<std::int64_t>(cardinality));
   std::sort(result.begin(), result.end(), item_less);
-  if (dst) return store_result(ctx, ctx.arg(dst), result);
+  if (dst)
+    return store_result(ctx, ctx.arg(dst), result,
+                        op == set_op::unite ? "zunionstore" : op == set_op::intersect ? "zinterstore" : "zdiffstore");
   ctx.out.array(reply_len(ctx, result.size(), withscores));
   for (const auto& it : result) reply_member(ctx, it.member, it.score, withscores);
 }

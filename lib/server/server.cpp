@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "commands/command_table.hpp"
+#include "commands/keyspace_notify.hpp"
+#include "commands/persistence.hpp"
 #include "server/server_context.hpp"
 #include "server/keyspace_events.hpp"
 #include "server/session.hpp"
@@ -165,8 +167,15 @@ int run_server(config_store& config) {
   srv.keyspace_events = std::max(0, notify::parse_classes(config.get_one("notify-keyspace-events").value_or("")));
   config.on_change("notify-keyspace-events",
                    [&srv](std::string_view value) { srv.keyspace_events = std::max(0, notify::parse_classes(value)); });
+  // "expired" events of the store's lazy and active expiry (outlives the
+  // threads: they are joined before this function returns).
+  commands::expiry_notifier expiry_notifier(srv);
+  srv.shards().set_key_listener(&expiry_notifier);
   apply_output_buffer_limits(srv, config.get_one("client-output-buffer-limit").value_or(""));
   config.on_change("client-output-buffer-limit", [&srv](std::string_view value) { apply_output_buffer_limits(srv, value); });
+
+  // The dataset of the last SAVE, loaded before any client can connect.
+  if (!commands::load_rdb_at_startup(srv)) return 1;
 
   // Listeners: every address of `bind` ("-" prefix = optional, as Redis).
   const int port = static_cast<int>(config.get_int("port"));

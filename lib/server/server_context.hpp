@@ -22,6 +22,10 @@
 #include "store/shard_set.hpp"
 #include "util/striped_counter.hpp"
 
+namespace shrike::persistence {
+class snapshot;
+}
+
 namespace shrike::server {
 
 // Striped per thread (util/striped_counter.hpp): commands bump these on
@@ -98,6 +102,19 @@ class server_context {
   std::string requirepass() const;
 
   watch_table& watches() { return watches_; }
+
+  // BGSAVE (persistence/snapshot.hpp): the snapshot in progress, set and
+  // cleared with every shard's gate held; write commands save the keys they
+  // are about to change into it first.
+  std::atomic<persistence::snapshot*> active_snapshot{nullptr};
+  std::atomic<bool> bgsave_scheduled{false};
+  std::atomic<bool> last_bgsave_ok{true};
+  std::atomic<std::int64_t> last_bgsave_seconds{-1};
+  std::atomic<std::int64_t> bgsave_started_ms{0};
+  // Write commands since the last successful save (rdb_changes_since_last_save).
+  util::striped_counter dirty;
+  std::atomic<std::uint64_t> dirty_at_last_save{0};
+  std::atomic<std::uint64_t> bgsave_keys_saved{0};
   pubsub_registry& pubsub() { return pubsub_; }
   // client-output-buffer-limit, indexed by client_class.
   output_limit output_limits[3];

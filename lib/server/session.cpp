@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "commands/background_save.hpp"
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
@@ -443,6 +444,7 @@ void session::execute_one(planned& p) {
     const std::size_t errors_before = writer_.errors_written();
     const auto t0 = std::chrono::steady_clock::now();
     try {
+      commands::save_before_write(srv_, client_->db, *p.row, p.req.argv);
       p.row->run(ctx);
     } catch (const std::bad_alloc&) {
       out_.resize(std::min(mark, out_.size()));
@@ -458,6 +460,7 @@ void session::execute_one(planned& p) {
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
     auto& st = p.row->stat;
     st.record_call(static_cast<std::uint64_t>(us));
+    if (p.row->info->flags & commands::flag_write) srv_.dirty.fetch_add(1);
     if (writer_.errors_written() != errors_before) {
       st.record_failure();
       srv_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
@@ -497,6 +500,13 @@ void session::execute_one(planned& p) {
   if (client_->replies == reply_mode::skip_next) client_->replies = reply_mode::skip_this;
   // Pushes follow the protocol the client chose (HELLO while subscribed).
   if (push_mode_) client_->box->resp.store(client_->resp, std::memory_order_relaxed);
+  // In push mode each reply is queued right after its command, behind the
+  // pushes the command caused for this very client (its own keyspace
+  // events), as Redis writes them: push, push, reply, push, reply.
+  if (push_mode_ && !out_.empty()) {
+    client_->box->append(out_, util::now_ms());
+    out_.clear();
+  }
 }
 
 asio::awaitable<void> session::flush() {

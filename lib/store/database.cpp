@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <string>
 
 namespace shrike::store {
 
@@ -12,8 +13,7 @@ std::uint32_t lru_now(std::int64_t now_ms) { return static_cast<std::uint32_t>(n
 entry* database::lookup(std::string_view key, std::int64_t now_ms) {
   entry* e = table_.find(key);
   if (e && is_expired(e, now_ms)) {
-    ++expired_;
-    erase_entry(e);
+    expire_entry(e);
     return nullptr;
   }
   return e;
@@ -116,6 +116,15 @@ void database::erase_entry(entry* e) {
   free_entry(e);
 }
 
+void database::expire_entry(entry* e) {
+  ++expired_;
+  if (!listener_ || !listener_->wants_expired()) return erase_entry(e);
+  // Reported once the key is gone, as Redis notifies after the delete.
+  const std::string key(e->key());
+  erase_entry(e);
+  listener_->expired(id_, key);
+}
+
 entry* database::detach(std::string_view key) {
   entry* e = table_.unlink(key);
   if (e && e->has_expire()) unindex_expire(e);
@@ -175,8 +184,7 @@ std::size_t database::active_expire(std::int64_t now_ms, std::size_t max_checks,
       entry* e = expiring_[rng() % expiring_.size()];
       ++checked;
       if (e->expiry()->at_ms <= now_ms) {
-        ++expired_;
-        erase_entry(e);
+        expire_entry(e);
         ++removed;
         ++expired_in_sample;
       }
@@ -193,7 +201,7 @@ entry* database::random_key(std::int64_t now_ms, std::mt19937_64& rng) {
   for (int tries = 0; tries < 100 && table_.size(); ++tries) {
     entry* e = table_.random_entry(rng);
     if (!is_expired(e, now_ms)) return e;
-    erase_entry(e);
+    expire_entry(e);
   }
   return nullptr;
 }

@@ -16,6 +16,19 @@
 
 namespace shrike::store {
 
+// Hears of the keys the store removes by itself (lazy and active expiry), so
+// that the server can publish keyspace notifications without the store
+// knowing about it. Installed once, before the shards run.
+class key_listener {
+ public:
+  virtual ~key_listener() = default;
+  // Whether expired() has anything to do now. Asked before the key is
+  // copied: with nobody listening an expiry costs one relaxed load more.
+  virtual bool wants_expired() const = 0;
+  // `key` of database `db` was just removed because its TTL passed.
+  virtual void expired(std::size_t db, std::string_view key) = 0;
+};
+
 class database {
  public:
   database() = default;
@@ -26,6 +39,13 @@ class database {
   std::size_t expires_count() const { return expiring_.size(); }
   // Keys removed because their TTL passed (INFO expired_keys).
   std::uint64_t expired_total() const { return expired_; }
+
+  // Tells `listener` (may be null) about expiries, as database number `id`.
+  // Stays with the database object: swap() does not exchange it.
+  void set_listener(key_listener* listener, std::size_t id) {
+    listener_ = listener;
+    id_ = id;
+  }
 
   // Lazily expiring lookup; nullptr when absent or expired.
   entry* lookup(std::string_view key, std::int64_t now_ms);
@@ -53,6 +73,9 @@ class database {
 
   bool erase(std::string_view key);
   void erase_entry(entry* e);
+  // Removes `e` because its TTL passed: counted in expired_total(), reported
+  // to the listener. Every expiry goes through here.
+  void expire_entry(entry* e);
   // Removes without freeing (RENAME/MOVE hand the block to another table).
   entry* detach(std::string_view key);
   // Inserts a detached block (key must be absent).
@@ -94,6 +117,8 @@ class database {
   key_table table_;
   std::vector<entry*> expiring_;
   std::uint64_t expired_ = 0;
+  key_listener* listener_ = nullptr;
+  std::size_t id_ = 0;
 };
 
 }  // namespace shrike::store

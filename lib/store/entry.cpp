@@ -1,4 +1,5 @@
 #include "store/entry.hpp"
+#include "store/snapshot_epoch.hpp"
 
 #include <malloc.h>
 
@@ -28,7 +29,7 @@ entry* allocate_entry(std::string_view key, value_type type, std::size_t value_c
   e->type = type;
   e->encoding = 0;
   e->flags = with_expire ? entry::has_expire_flag : 0;
-  e->reserved = 0;
+  e->reserved = snapshot_epoch();  // created now: not part of a snapshot in progress
   if (with_expire) *e->expiry() = expire_info{0, 0};
   if (!key.empty()) std::memcpy(e->key_data(), key.data(), key.size());
   return e;
@@ -48,6 +49,7 @@ entry* reshape_entry(entry* e, bool with_expire, std::size_t value_capacity) {
   n->lru = e->lru;
   n->encoding = e->encoding;
   n->flags = static_cast<std::uint8_t>((e->flags & ~entry::has_expire_flag) | (n->flags & entry::has_expire_flag));
+  n->reserved = e->reserved;  // the same key: still pending if it was
   if (with_expire && e->has_expire()) *n->expiry() = *e->expiry();
   if (payload) std::memcpy(n->value_data(), e->value_data(), payload);
   std::free(e);  // the value object (if any) now belongs to n
@@ -61,6 +63,7 @@ entry* rekey_entry(entry* e, std::string_view new_key) {
   n->lru = e->lru;
   n->encoding = e->encoding;
   n->flags = e->flags;
+  n->reserved = e->reserved;
   if (e->has_expire()) *n->expiry() = *e->expiry();
   if (payload) std::memcpy(n->value_data(), e->value_data(), payload);
   std::free(e);

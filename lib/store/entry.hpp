@@ -48,7 +48,7 @@ struct entry {
   value_type type;
   std::uint8_t encoding;    // strings: string_encoding
   std::uint8_t flags;
-  std::uint8_t reserved;
+  std::uint8_t reserved;    // keys: the snapshot epoch (store/snapshot_epoch.hpp)
 
   static constexpr std::uint8_t has_expire_flag = 1;
   static constexpr std::uint8_t object_value_flag = 2;  // the value slot holds a value_object*

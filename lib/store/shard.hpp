@@ -45,6 +45,10 @@ class shard {
   std::size_t database_count() const { return dbs_.size(); }
   std::mt19937_64& rng() { return rng_; }
   blocked_keys& blocked() { return blocked_; }
+  // Installs the expiry listener of every database (before the shard runs).
+  void set_key_listener(key_listener* listener) {
+    for (std::size_t i = 0; i < dbs_.size(); ++i) dbs_[i].set_listener(listener, i);
+  }
 
   // THE hop helper. Runs `fn` on this shard's strand as soon as the gate is
   // free, then resumes the calling coroutine on its own executor, off the

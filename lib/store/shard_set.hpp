@@ -51,6 +51,11 @@ class shard_set {
     co_await run_gated(std::span<const std::size_t>(all_), fn);
   }
 
+  // Installs `listener` on every database of every shard (at startup).
+  void set_key_listener(key_listener* listener) {
+    for (auto& s : shards_) s->set_key_listener(listener);
+  }
+
   void start_expiry(std::chrono::milliseconds period);
   void stop();
 

@@ -1,36 +1,136 @@
 #include "store/zset_skiplist.hpp"
 
+#include <malloc.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <new>
+
 namespace shrike::store {
 
 using namespace zsl;
 
-namespace {
+// ---- nodes ----
 
-entry* allocate_node(std::string_view member, int level) {
-  entry* n = allocate_entry(member, value_type::zset, node_bytes(level), false);
-  n->encoding = static_cast<std::uint8_t>(level);
-  n->val_len = static_cast<std::uint32_t>(node_bytes(level));
-  set_backward(n, nullptr);
-  for (int i = 0; i < level; ++i) {
-    set_forward(n, i, nullptr);
-    set_span(n, i, 0);
-  }
+namespace zsl {
+
+entry* allocate_node(std::string_view member, int levels) {
+  const std::size_t below = links_bytes(levels);
+  void* mem = std::malloc(below + sizeof(entry) + member.size());
+  if (!mem) throw std::bad_alloc();
+  std::memset(mem, 0, below);  // null links, zero spans, score 0
+  auto* n = reinterpret_cast<entry*>(static_cast<char*>(mem) + below);
+  n->next = nullptr;
+  n->key_len = static_cast<std::uint32_t>(member.size());
+  n->val_len = 0;
+  n->lru = 0;  // with val_len: a null backward link
+  n->type = value_type::zset;
+  n->encoding = static_cast<std::uint8_t>(levels);
+  n->flags = 0;  // no TTL slot: the member follows the header
+  n->reserved = 0;
+  if (!member.empty()) std::memcpy(n->key_data(), member.data(), member.size());
   return n;
 }
 
+void free_node(entry* n) { std::free(raw(n) - links_bytes(levels(n))); }
+
+std::size_t node_block_size(const entry* n) {
+  return malloc_usable_size(const_cast<char*>(raw(n) - links_bytes(levels(n))));
+}
+
+}  // namespace zsl
+
+// ---- member_table ----
+
+entry* member_table::find(std::string_view member) const {
+  if (size_ == 0) return nullptr;
+  for (entry* n = *bucket_of(member); n; n = n->next)
+    if (n->key_len == member.size() && std::memcmp(n->key_data(), member.data(), member.size()) == 0) return n;
+  return nullptr;
+}
+
+void member_table::insert(entry* n) {
+  if (size_ + 1 > bucket_count()) resize(bucket_count() ? bucket_count() * 2 : 4);
+  entry** b = bucket_of(n->key());
+  n->next = *b;
+  *b = n;
+  ++size_;
+}
+
+void member_table::erase(const entry* n) {
+  for (entry** link = bucket_of(n->key()); *link; link = &(*link)->next) {
+    if (*link == n) {
+      *link = n->next;
+      --size_;
+      // Shrink below 1/8 fill (Redis shrinks below 10%), never under 4 buckets.
+      if (size_ == 0) {
+        delete[] buckets_;
+        buckets_ = nullptr;
+        mask_ = 0;
+      } else if (bucket_count() > 4 && size_ * 8 < bucket_count()) {
+        resize(std::max<std::size_t>(4, std::bit_ceil(size_)));
+      }
+      return;
+    }
+  }
+}
+
+entry* member_table::random_entry(std::mt19937_64& rng) const {
+  if (size_ == 0) return nullptr;
+  // A random non-empty bucket, then a random node of its chain (as Redis's
+  // dictGetRandomKey; chains are short at load factor <= 1).
+  entry* head;
+  do {
+    head = buckets_[rng() & mask_];
+  } while (!head);
+  std::size_t len = 0;
+  for (entry* n = head; n; n = n->next) ++len;
+  std::size_t pick = rng() % len;
+  while (pick--) head = head->next;
+  return head;
+}
+
+void member_table::resize(std::size_t buckets) {
+  auto* fresh = new entry*[buckets]();
+  const std::size_t mask = buckets - 1;
+  for (std::size_t b = 0; b < bucket_count(); ++b) {
+    for (entry* n = buckets_[b]; n;) {
+      entry* next = n->next;
+      entry** slot = &fresh[hash_key(n->key()) & mask];
+      n->next = *slot;
+      *slot = n;
+      n = next;
+    }
+  }
+  delete[] buckets_;
+  buckets_ = fresh;
+  mask_ = mask;
+}
+
+// ---- zset_object ----
+
+namespace {
+
 bool node_less(const entry* a, const entry* b) { return less(score(a), a->key(), score(b), b->key()); }
+
+// Starts loading the slot of a node's score and level-0 link (a hint: the
+// address may be null, a prefetch never faults).
+inline void prefetch_node(const entry* n) {
+  __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(n) - slot_size));
+}
 
 }  // namespace
 
 zset_object::zset_object() : head_(allocate_node({}, max_level)) {}
 
 zset_object::~zset_object() {
-  dict_.clear();  // frees every member block
-  free_entry(head_);
+  dict_.for_each([](entry* n) { free_node(n); });
+  free_node(head_);
 }
 
 std::size_t zset_object::memory_usage() const {
-  return sizeof(*this) + head_->block_size() + node_bytes_ + dict_.bucket_count() * sizeof(entry*);
+  return sizeof(*this) + node_block_size(head_) + node_bytes_ + dict_.bucket_count() * sizeof(entry*);
 }
 
 value_object* zset_object::clone() const {
@@ -59,15 +159,25 @@ int zset_object::random_level() {
 void zset_object::link(entry* n) {
   entry* update[max_level];
   std::uint64_t rank[max_level];
+  const double s = score(n);
+  const std::string_view m = n->key();
   entry* x = head_;
+  std::uint64_t r = 0;
   for (int i = level_ - 1; i >= 0; --i) {
-    rank[i] = i == level_ - 1 ? 0 : rank[i + 1];
-    for (entry* f = forward(x, i); f && node_less(f, n); f = forward(x, i)) {
-      rank[i] += span(x, i);
+    for (;;) {
+      entry* f = forward(x, i);
+      if (i > 0) prefetch_node(forward(x, i - 1));  // where the search goes if f is past n
+      if (!f || !less(score(f), f->key(), s, m)) break;
+      r += span(x, i);
       x = f;
     }
     update[i] = x;
+    rank[i] = r;
   }
+  link_with(n, update, rank);
+}
+
+void zset_object::link_with(entry* n, entry** update, std::uint64_t* rank) {
   const int level = levels(n);
   if (level > level_) {
     for (int i = level_; i < level; ++i) {
@@ -95,9 +205,16 @@ void zset_object::link(entry* n) {
 }
 
 void zset_object::find_update(const entry* n, entry** update) const {
+  const double s = score(n);
+  const std::string_view m = n->key();
   entry* x = head_;
   for (int i = level_ - 1; i >= 0; --i) {
-    for (entry* f = forward(x, i); f && node_less(f, n); f = forward(x, i)) x = f;
+    for (;;) {
+      entry* f = forward(x, i);
+      if (i > 0) prefetch_node(forward(x, i - 1));
+      if (!f || !less(score(f), f->key(), s, m)) break;
+      x = f;
+    }
     update[i] = x;
   }
 }
@@ -120,9 +237,9 @@ void zset_object::unlink_with(entry* n, entry** update) {
 }
 
 void zset_object::drop(entry* n) {
-  dict_.unlink(n->key());
-  node_bytes_ -= n->block_size();
-  free_entry(n);
+  dict_.erase(n);
+  node_bytes_ -= node_block_size(n);
+  free_node(n);
 }
 
 entry* zset_object::insert(double s, std::string_view member) {
@@ -130,7 +247,7 @@ entry* zset_object::insert(double s, std::string_view member) {
   set_score(n, s);
   link(n);
   dict_.insert(n);
-  node_bytes_ += n->block_size();
+  node_bytes_ += node_block_size(n);
   return n;
 }
 
@@ -149,11 +266,54 @@ void zset_object::update_score(entry* n, double s) {
     set_score(n, s);
     return;
   }
-  entry* update[max_level];
-  find_update(n, update);
-  unlink_with(n, update);
+  // Two searches in one loop, a step of each in turn, so that their cache
+  // misses overlap: (a) the predecessors of n at its current place, to unlink
+  // it, and (b) the predecessors of its new place in the list without n, with
+  // their positions. Each step prefetches the node its search reads next.
+  entry* old_update[max_level];
+  entry* new_update[max_level];
+  std::uint64_t new_rank[max_level];
+  const double old_s = score(n);
+  const std::string_view m = n->key();
+  entry* xa = head_;
+  entry* xb = head_;
+  int ia = level_ - 1, ib = level_ - 1;
+  std::uint64_t rb = 0;
+  while (ia >= 0 || ib >= 0) {
+    if (ia >= 0) {
+      entry* fa = forward(xa, ia);
+      if (fa && less(score(fa), fa->key(), old_s, m))
+        xa = fa;
+      else
+        old_update[ia--] = xa;
+      if (ia >= 0) prefetch_node(forward(xa, ia));
+    }
+    if (ib >= 0) {
+      entry* fb = forward(xb, ib);
+      std::uint64_t step = span(xb, ib);
+      if (fb == n) {  // look past n, as if it were gone
+        step += span(n, ib);
+        fb = forward(n, ib);
+      }
+      if (fb && less(score(fb), fb->key(), s, m)) {
+        rb += step;
+        xb = fb;
+      } else {
+        new_update[ib] = xb;
+        new_rank[ib] = rb;
+        --ib;
+      }
+      if (ib >= 0) prefetch_node(forward(xb, ib));
+    }
+  }
+  // (b) counted n where it passed it: the predecessors after n move up one
+  // place once n is gone. Lower levels' predecessors are never before higher
+  // levels' ones, so the first one found before n ends the fix.
+  if (old_s < s)
+    for (int i = 0; i < level_ && new_update[i] != head_ && node_less(n, new_update[i]); ++i) --new_rank[i];
+  unlink_with(n, old_update);
   set_score(n, s);
-  link(n);
+  link_with(n, new_update, new_rank);
 }
 
 std::size_t zset_object::rank(const entry* n) const {

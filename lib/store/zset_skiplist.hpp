@@ -3,16 +3,24 @@
 // a skiplist ordered by (score, member), whose links carry span widths so that
 // ranks cost O(log n), and a member -> node hash for O(1) ZSCORE.
 //
-// One heap block per member serves both structures: the node is an entry
-// block (store/entry.hpp) whose key is the member and whose value area holds
+// One heap block per member serves both structures. A node is handled through
+// an entry header (store/entry.hpp) in the middle of its block, with the
+// member as its key; the links sit below the header, one 16-byte slot per
+// level, level 0 nearest:
 //
-//   [double score][entry* backward][level 0: entry* forward, u64 span]...
+//   block: [forward L-1, span L-1] ... [forward 1, span 1] [forward 0, score]
+//   node:  [entry header 24 B: next, key_len, backward, encoding = L] [member]
 //
-// The block's `next` field chains it in the member hash (a key_table, which
-// also gives ZSCAN its reverse-binary cursor and ZRANDMEMBER a random pick),
-// and its `encoding` byte is the node's level count. The value area follows
-// the key bytes, so it is unaligned: fields are read and written with memcpy.
-// The skiplist head is a block of the same shape with an empty key.
+// so a step of a search (the score of the next node, then its forward link)
+// reads the 16 bytes just below the header, nearly always one cache line, and
+// the member bytes are read only when two scores are equal. The level-0 span
+// is always 1 and is not stored. The header's `next` chains the node in the
+// member hash, its val_len and lru fields hold the backward link, and its
+// `encoding` byte is the level count (which locates the start of the block).
+// Node headers are 16-byte aligned. Nodes are not keyspace blocks: never pass
+// one to free_entry() or ask it for block_size().
+//
+// The skiplist head is a node of max_level levels with an empty member.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -20,54 +28,61 @@
 #include <string_view>
 
 #include "store/entry.hpp"
-#include "store/key_table.hpp"
+#include "store/key_table.hpp"  // hash_key, reverse_bits
 
 namespace shrike::store {
 
 namespace zsl {
 
 inline constexpr int max_level = 32;  // enough for 2^64 members at p = 1/4
+inline constexpr std::size_t slot_size = 16;
 
-inline constexpr std::size_t score_offset = 0;
-inline constexpr std::size_t backward_offset = 8;
-inline constexpr std::size_t levels_offset = 16;
-inline constexpr std::size_t level_size = 16;
+// Bytes of the block below the header of a node of `levels` levels.
+inline constexpr std::size_t links_bytes(int levels) { return slot_size * static_cast<std::size_t>(levels); }
 
-inline std::size_t node_bytes(int levels) { return levels_offset + static_cast<std::size_t>(levels) * level_size; }
+inline const char* raw(const entry* n) { return reinterpret_cast<const char*>(n); }
+inline char* raw(entry* n) { return reinterpret_cast<char*>(n); }
+
+inline int levels(const entry* n) { return n->encoding; }
 
 inline double score(const entry* n) {
   double d;
-  std::memcpy(&d, n->value_data() + score_offset, sizeof(d));
+  std::memcpy(&d, raw(n) - 8, sizeof(d));
   return d;
 }
-inline void set_score(entry* n, double d) { std::memcpy(n->value_data() + score_offset, &d, sizeof(d)); }
-
-inline entry* backward(const entry* n) {
-  entry* p;
-  std::memcpy(&p, n->value_data() + backward_offset, sizeof(p));
-  return p;
-}
-inline void set_backward(entry* n, entry* p) { std::memcpy(n->value_data() + backward_offset, &p, sizeof(p)); }
+inline void set_score(entry* n, double d) { std::memcpy(raw(n) - 8, &d, sizeof(d)); }
 
 inline entry* forward(const entry* n, int level) {
   entry* p;
-  std::memcpy(&p, n->value_data() + levels_offset + static_cast<std::size_t>(level) * level_size, sizeof(p));
+  std::memcpy(&p, raw(n) - slot_size * static_cast<std::size_t>(level + 1), sizeof(p));
   return p;
 }
 inline void set_forward(entry* n, int level, entry* p) {
-  std::memcpy(n->value_data() + levels_offset + static_cast<std::size_t>(level) * level_size, &p, sizeof(p));
+  std::memcpy(raw(n) - slot_size * static_cast<std::size_t>(level + 1), &p, sizeof(p));
 }
 
+// Span of the link of `level`: how many positions it advances. Level 0
+// always advances one.
 inline std::uint64_t span(const entry* n, int level) {
+  if (level == 0) return 1;
   std::uint64_t s;
-  std::memcpy(&s, n->value_data() + levels_offset + static_cast<std::size_t>(level) * level_size + 8, sizeof(s));
+  std::memcpy(&s, raw(n) - slot_size * static_cast<std::size_t>(level + 1) + 8, sizeof(s));
   return s;
 }
 inline void set_span(entry* n, int level, std::uint64_t s) {
-  std::memcpy(n->value_data() + levels_offset + static_cast<std::size_t>(level) * level_size + 8, &s, sizeof(s));
+  if (level == 0) return;
+  std::memcpy(raw(n) - slot_size * static_cast<std::size_t>(level + 1) + 8, &s, sizeof(s));
 }
 
-inline int levels(const entry* n) { return n->encoding; }
+inline constexpr std::size_t backward_offset = offsetof(entry, val_len);
+static_assert(offsetof(entry, lru) == backward_offset + 4, "val_len and lru hold the backward link");
+
+inline entry* backward(const entry* n) {
+  entry* p;
+  std::memcpy(&p, raw(n) + backward_offset, sizeof(p));
+  return p;
+}
+inline void set_backward(entry* n, entry* p) { std::memcpy(raw(n) + backward_offset, &p, sizeof(p)); }
 
 // The order of a sorted set: by score, then by member bytes (memcmp, then
 // length), as Redis's zslInsert/sdscmp.
@@ -75,7 +90,72 @@ inline bool less(double sa, std::string_view ma, double sb, std::string_view mb)
   return sa < sb || (sa == sb && ma.compare(mb) < 0);
 }
 
+// A new node (links null, spans 0, no backward link) and its disposal.
+entry* allocate_node(std::string_view member, int levels);
+void free_node(entry* n);
+// Allocator bytes of the node's block.
+std::size_t node_block_size(const entry* n);
+
 }  // namespace zsl
+
+// The member -> node hash: chained through the node headers' `next`, a power
+// of two of buckets, at most one node per bucket on average. Scans use Redis's
+// reverse-binary cursor, so a member present for a whole ZSCAN is returned at
+// least once however the table is resized in between. It never frees nodes.
+class member_table {
+ public:
+  member_table() = default;
+  member_table(const member_table&) = delete;
+  member_table& operator=(const member_table&) = delete;
+  ~member_table() { delete[] buckets_; }
+
+  std::size_t size() const { return size_; }
+  std::size_t bucket_count() const { return mask_ + (buckets_ ? 1 : 0); }
+
+  entry* find(std::string_view member) const;
+  // `n`'s member must not be present.
+  void insert(entry* n);
+  // `n` must be present.
+  void erase(const entry* n);
+
+  // Visits one cursor step (one bucket) and returns the next cursor; 0 = done.
+  template <class Visit>
+  std::uint64_t scan_step(std::uint64_t cursor, Visit&& visit) const;
+
+  entry* random_entry(std::mt19937_64& rng) const;
+
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    for (std::size_t b = 0; b < bucket_count(); ++b)
+      for (entry* n = buckets_[b]; n;) {
+        entry* next = n->next;  // `visit` may free the node
+        visit(n);
+        n = next;
+      }
+  }
+
+ private:
+  entry** bucket_of(std::string_view member) const { return &buckets_[hash_key(member) & mask_]; }
+  void resize(std::size_t buckets);
+
+  entry** buckets_ = nullptr;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
+template <class Visit>
+std::uint64_t member_table::scan_step(std::uint64_t v, Visit&& visit) const {
+  if (size_ == 0) return 0;
+  const std::uint64_t m = mask_;
+  for (entry* n = buckets_[v & m]; n; n = n->next) visit(n);
+  // Increment the reversed cursor: the high bits of the bucket index advance
+  // first, so buckets split or merged by a resize are never skipped.
+  v |= ~m;
+  v = reverse_bits(v);
+  ++v;
+  v = reverse_bits(v);
+  return v;
+}
 
 class zset_object final : public value_object {
  public:
@@ -142,12 +222,15 @@ class zset_object final : public value_object {
     return x == head_ ? nullptr : x;
   }
 
-  const key_table& dict() const { return dict_; }
+  const member_table& dict() const { return dict_; }
 
  private:
   int random_level();
-  // Links node `n` (its level already set) at its place.
+  // Links node `n` (its level and score already set) at its place.
   void link(entry* n);
+  // Links `n` after update[i] on each of its levels i; rank[i] = the
+  // position of update[i] (the head is 0), both as find_place gives them.
+  void link_with(entry* n, entry** update, std::uint64_t* rank);
   // update[i] = the last node before `n` on level i.
   void find_update(const entry* n, entry** update) const;
   // Unlinks `n` given its predecessors; they stay the predecessors of the
@@ -156,7 +239,7 @@ class zset_object final : public value_object {
   // Removes an unlinked node from the member hash and frees it.
   void drop(entry* n);
 
-  key_table dict_;
+  member_table dict_;
   entry* head_;
   entry* tail_ = nullptr;
   std::size_t length_ = 0;
