@@ -535,6 +535,10 @@ boost::asio::awaitable<void> cmd_shutdown(command_context& ctx) {
       co_return;
     }
   }
+  for (std::size_t j = 1; j < ctx.argc(); ++j) {
+    if (iequals(ctx.arg(j), "save")) ctx.srv.shutdown_save = server::server_context::exit_save::always;
+    if (iequals(ctx.arg(j), "nosave")) ctx.srv.shutdown_save = server::server_context::exit_save::never;
+  }
   ctx.srv.request_shutdown();
   if (ctx.session) ctx.session->close_after_reply();
   co_return;

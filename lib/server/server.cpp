@@ -18,11 +18,13 @@
 #include <thread>
 #include <vector>
 
+#include "commands/background_save.hpp"
 #include "commands/command_table.hpp"
 #include "commands/keyspace_notify.hpp"
 #include "commands/persistence.hpp"
-#include "server/server_context.hpp"
+#include "persistence/rdb_file.hpp"
 #include "server/keyspace_events.hpp"
+#include "server/server_context.hpp"
 #include "server/session.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
@@ -121,6 +123,41 @@ void apply_output_buffer_limits(server_context& srv, std::string_view value) {
   }
 }
 
+// `save "3600 1 300 100 60 10000"`: (seconds, changes) pairs.
+std::vector<std::pair<std::int64_t, std::int64_t>> save_points(config_store& config) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> points;
+  std::istringstream in(config.get_one("save").value_or(""));
+  std::int64_t seconds = 0, changes = 0;
+  while (in >> seconds >> changes) points.emplace_back(seconds, changes);
+  return points;
+}
+
+// serverCron's save points: a BGSAVE when some point's changes happened
+// within its seconds since the last save; after a failed one, 5 s between
+// attempts (CONFIG_BGSAVE_RETRY_DELAY).
+asio::awaitable<void> save_point_cron(server_context& srv) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(std::chrono::milliseconds(100));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || srv.shutting_down()) co_return;
+    if (srv.bgsave_started_ms.load() != 0) continue;
+    const std::int64_t now_s = util::now_ms() / 1000;
+    const std::uint64_t dirty = srv.dirty.load(), saved = srv.dirty_at_last_save.load();
+    const std::uint64_t changes = dirty > saved ? dirty - saved : 0;
+    if (!srv.last_bgsave_ok.load() && now_s - srv.last_bgsave_try_s.load() <= 5) continue;
+    for (auto [seconds, needed] : save_points(srv.config())) {
+      if (changes >= static_cast<std::uint64_t>(needed) && now_s - srv.lastsave_s.load() > seconds) {
+        util::log_notice(std::to_string(needed) + " changes in " + std::to_string(seconds) + " seconds. Saving...");
+        srv.last_bgsave_try_s = now_s;
+        co_await commands::start_background_save(srv);
+        break;
+      }
+    }
+  }
+}
+
 std::vector<std::string> split_words(const std::string& s) {
   std::istringstream in(s);
   std::vector<std::string> out;
@@ -176,6 +213,7 @@ int run_server(config_store& config) {
 
   // The dataset of the last SAVE, loaded before any client can connect.
   if (!commands::load_rdb_at_startup(srv)) return 1;
+  srv.lastsave_s = util::now_ms() / 1000;  // as Redis: the time of start (or of the load)
 
   // Listeners: every address of `bind` ("-" prefix = optional, as Redis).
   const int port = static_cast<int>(config.get_int("port"));
@@ -236,6 +274,7 @@ int run_server(config_store& config) {
 
   srv.shards().start_expiry(std::chrono::milliseconds(100));
   asio::co_spawn(io, idle_client_reaper(srv), [](std::exception_ptr e) { log_exception(e, "idle reaper"); });
+  asio::co_spawn(io, save_point_cron(srv), [](std::exception_ptr e) { log_exception(e, "save points"); });
   util::log_notice("Shrike server started, Redis version 7.0.15 compatible; threads=" + std::to_string(threads) +
                    " shards=" + std::to_string(shards) + " port=" + std::to_string(srv.port()));
   util::log_notice("Ready to accept connections tcp");
@@ -244,6 +283,20 @@ int run_server(config_store& config) {
   for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : pool) t.join();
+  // Nothing runs any more: the final save needs no gates.
+  const auto mode = srv.shutdown_save.load();
+  if (mode == server_context::exit_save::always ||
+      (mode == server_context::exit_save::if_save_points && !save_points(config).empty())) {
+    util::log_notice("Saving the final RDB snapshot before exiting.");
+    std::string error;
+    const std::int64_t now = util::now_ms();
+    if (!persistence::save_file(commands::rdb_path(srv), commands::rdb_temp_path(srv, "shutdown"), srv.shards(),
+                                commands::rdb_save_options_for(srv), commands::rdb_aux_fields(now), now, error)) {
+      util::log_warning("Error trying to save the DB, can't exit: " + error);
+      return 1;
+    }
+    util::log_notice("DB saved on disk");
+  }
   return 0;
 }
 

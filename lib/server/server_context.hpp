@@ -111,6 +111,7 @@ class server_context {
   std::atomic<bool> last_bgsave_ok{true};
   std::atomic<std::int64_t> last_bgsave_seconds{-1};
   std::atomic<std::int64_t> bgsave_started_ms{0};
+  std::atomic<std::int64_t> last_bgsave_try_s{0};
   // Write commands since the last successful save (rdb_changes_since_last_save).
   util::striped_counter dirty;
   std::atomic<std::uint64_t> dirty_at_last_save{0};
@@ -129,6 +130,10 @@ class server_context {
 
   // Shutdown request (SHUTDOWN, signals): set once; the server stops.
   void request_shutdown();
+  // How the exit saves: SHUTDOWN SAVE / NOSAVE, or (default) only when save
+  // points are configured, as Redis.
+  enum class exit_save : int { if_save_points = 0, always = 1, never = 2 };
+  std::atomic<exit_save> shutdown_save{exit_save::if_save_points};
   bool shutting_down() const { return shutting_down_.load(); }
   void on_shutdown(std::function<void()> fn) { shutdown_fn_ = std::move(fn); }
 
