@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""BGSAVE under load, side by side: our forkless snapshot against Redis's fork.
+
+For each server: load N keys (16-byte keys, 32-byte values, redis-cli --pipe),
+start redis-benchmark writing SET over the same key space with 50 clients,
+measure the write rate for a few seconds, call BGSAVE, sample memory every
+10 ms until it ends, and measure the write rate during the save. Memory:
+ours = peak RSS minus RSS before; Redis = the fork child's private resident
+pages (copy-on-write copies plus what the child allocates; Private_Clean +
+Private_Dirty of /proc/<child>/smaps_rollup) at their peak, plus the parent's
+growth. Prints a markdown table. Not part of CI's pass/fail.
+
+    /usr/bin/python3 bench/bgsave.py --ours build/app/shrike-server [--keys 1000000]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import free_port, proc_rss_bytes, resp_cmd, write_resp_file  # noqa: E402
+
+
+def info_field(port, section, name):
+    text = resp_cmd(port, "INFO", section, timeout=30)
+    for line in text.splitlines():
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def commands_processed(port):
+    return int(info_field(port, "stats", "total_commands_processed"))
+
+
+def children_of(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def private_kb(pid):
+    total = 0
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1])
+    except OSError:
+        pass
+    return total
+
+
+def measure(label, argv, resp_path, keys, clients, seconds):
+    d = tempfile.mkdtemp(prefix="bgsave-bench-")
+    port = free_port()
+    proc = subprocess.Popen(argv + ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                    "--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    bench = None
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                if resp_cmd(port, "PING") == "PONG":
+                    break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        with open(resp_path, "rb") as fin:
+            subprocess.run(["redis-cli", "-p", str(port), "--pipe"], stdin=fin, capture_output=True, check=True)
+        assert resp_cmd(port, "DBSIZE", timeout=30) == keys
+        bench = subprocess.Popen(["redis-benchmark", "-p", str(port), "-c", str(clients), "-n", "1000000000",
+                                  "-r", str(keys), "-t", "set", "-d", "32", "-q"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        c0, t0 = commands_processed(port), time.time()
+        time.sleep(seconds)
+        c1, t1 = commands_processed(port), time.time()
+        before_rate = (c1 - c0) / (t1 - t0)
+        rss_before = proc_rss_bytes(proc.pid)
+        peak_extra = 0
+        c2, t2 = commands_processed(port), time.time()
+        resp_cmd(port, "BGSAVE")
+        while info_field(port, "persistence", "rdb_bgsave_in_progress") == "1":
+            extra = proc_rss_bytes(proc.pid) - rss_before
+            extra += sum(private_kb(c) for c in children_of(proc.pid)) * 1024
+            peak_extra = max(peak_extra, extra)
+            time.sleep(0.01)
+        c3, t3 = commands_processed(port), time.time()
+        during_rate = (c3 - c2) / (t3 - t2)
+        status = info_field(port, "persistence", "rdb_last_bgsave_status")
+        return {"label": label, "before": before_rate, "during": during_rate, "save_s": t3 - t2,
+                "extra": peak_extra, "rss": rss_before, "status": status,
+                "file": os.path.getsize(os.path.join(d, "dump.rdb"))}
+    finally:
+        if bench:
+            bench.kill()
+            bench.wait()
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ours", required=True)
+    ap.add_argument("--ref", default="redis-server")
+    ap.add_argument("--keys", type=int, default=1_000_000)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--ours-args", default="")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="bgsave-resp-")
+    try:
+        resp_path = os.path.join(tmp, "load.resp")
+        write_resp_file(resp_path, args.keys)
+        rows = [measure("ours", [args.ours] + args.ours_args.split(), resp_path, args.keys, args.clients, args.seconds),
+                measure("redis", [args.ref], resp_path, args.keys, args.clients, args.seconds)]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    mb = 1024 * 1024
+    print("### BGSAVE of %d keys while %d clients write (SET, random keys)\n" % (args.keys, args.clients))
+    print("| server | RSS before | extra memory during save | save time | writes/s before | writes/s during | status |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        print("| %s | %.1f MB | %.1f MB | %.2f s | %.0f | %.0f | %s |" % (
+            r["label"], r["rss"] / mb, r["extra"] / mb, r["save_s"], r["before"], r["during"], r["status"]))
+    o, x = rows
+    print("\nextra memory ours/redis: %.2f; writes during save ours/redis: %.2f" % (
+        o["extra"] / max(x["extra"], 1), o["during"] / max(x["during"], 1)))
+
+
+if __name__ == "__main__":
+    main()
