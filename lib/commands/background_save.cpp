@@ -1,6 +1,6 @@
 // BGSAVE [SCHEDULE]: a forkless point-in-time RDB file. The command fixes the
 // point in time (every gate held, persistence::snapshot::begin) and returns;
-// a detached coroutine then has each shard save itself in ~1 MB steps on its
+// a detached coroutine then has each shard save itself in ~256 KB steps on its
 // own strand, appends the steps to a temp file, and commits it (fsync,
 // rename) as SAVE does. Meanwhile write commands save the keys they are about
 // to change first (save_before_write), so the file is the dataset as it was
@@ -11,6 +11,10 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <memory>
 #include <numeric>
 #include <vector>
@@ -70,7 +74,7 @@ void save_before_write_slow(server::server_context& srv, std::size_t db, const c
 
 namespace {
 
-constexpr std::size_t step_bytes = std::size_t{1} << 20;
+constexpr std::size_t step_bytes = std::size_t{256} << 10;
 
 asio::awaitable<void> run_background_save(server::server_context& srv, std::shared_ptr<persistence::snapshot> snap,
                                           std::int64_t started_ms, std::uint64_t dirty_at_start) {
@@ -92,6 +96,7 @@ asio::awaitable<void> run_background_save(server::server_context& srv, std::shar
     w.header(rdb_aux_fields(started_ms));
     write(head);
   }
+  asio::steady_timer pause(co_await asio::this_coro::executor);
   std::vector<char> done(shards.size(), 0);
   std::size_t remaining = shards.size();
   std::string chunk;
@@ -103,9 +108,15 @@ asio::awaitable<void> run_background_save(server::server_context& srv, std::shar
         more = snap->step(s, util::now_ms(), step_bytes);
         snap->take(s, chunk);
       };
+      const auto t0 = std::chrono::steady_clock::now();
       co_await shards.at(s).run(step);
+      const auto busy = std::chrono::steady_clock::now() - t0;
       srv.bgsave_keys_saved = snap->keys_saved();
       write(chunk);  // on a pool thread, off every shard's strand
+      // Half the time for the save at most: the pool threads are the
+      // clients' too (Redis's fork child has a core of its own).
+      pause.expires_after(busy);
+      co_await pause.async_wait(asio::use_awaitable);
       if (!more) {
         done[s] = 1;
         --remaining;
