@@ -241,7 +241,7 @@ void ttl_generic(command_context& ctx, bool ms, bool absolute) {
   entry* e = ctx.client.no_touch ? ctx.db(ctx.arg(1)).lookup(ctx.arg(1), ctx.now_ms)
                                  : read_key(ctx, ctx.db(ctx.arg(1)), ctx.arg(1));
   if (!e) {
-    if (ctx.client.no_touch) notify_keymiss(ctx, ctx.arg(1));  // (read_key did)
+    if (ctx.client.no_touch) notify_keymiss(ctx, ctx.arg(1));  // (read_key notifies itself)
     return ctx.out.integer(-2);
   }
   std::int64_t expire = store::database::expire_of(e);

@@ -934,6 +934,13 @@ std::int64_t config_store::get_int(std::string_view name) const {
   return v;
 }
 
+std::int64_t config_store::get_special_number(std::string_view name) const {
+  std::shared_lock lock(mutex_);
+  const lookup_entry* e = lookup(name);
+  if (!e) throw std::out_of_range("unknown config parameter " + std::string(name));
+  return values_[e->index].number;
+}
+
 bool config_store::get_bool(std::string_view name) const {
   std::shared_lock lock(mutex_);
   const lookup_entry* e = lookup(name);

@@ -69,6 +69,10 @@ class config_store {
   std::int64_t get_int(std::string_view name) const;
   // Bool parameters; throws like get_int.
   bool get_bool(std::string_view name) const;
+  // What a special parameter's text parsed to, when that is a number
+  // (notify-keyspace-events: its class bits, which the shown text may not
+  // carry in full). Throws std::out_of_range for an unknown name.
+  std::int64_t get_special_number(std::string_view name) const;
 
   bool exists(std::string_view name) const;
   // Every parameter in table order (Redis's, then threads and shards).

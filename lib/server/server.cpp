@@ -201,9 +201,12 @@ int run_server(config_store& config) {
     *slot = config.get_int(name);
     config.on_change(name, [slot, name, &config](std::string_view) { *slot = config.get_int(name); });
   }
-  srv.keyspace_events = std::max(0, notify::parse_classes(config.get_one("notify-keyspace-events").value_or("")));
-  config.on_change("notify-keyspace-events",
-                   [&srv](std::string_view value) { srv.keyspace_events = std::max(0, notify::parse_classes(value)); });
+  // The parsed bits, not the shown text: "AKEn" shows as "AKE" (as in Redis)
+  // but keeps its "new" events.
+  srv.keyspace_events = static_cast<int>(config.get_special_number("notify-keyspace-events"));
+  config.on_change("notify-keyspace-events", [&srv, &config](std::string_view) {
+    srv.keyspace_events = static_cast<int>(config.get_special_number("notify-keyspace-events"));
+  });
   // "expired" events of the store's lazy and active expiry (outlives the
   // threads: they are joined before this function returns).
   commands::expiry_notifier expiry_notifier(srv);

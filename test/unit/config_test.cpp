@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "server/config_store.hpp"
+#include "server/keyspace_events.hpp"
 #include "server/launch_options.hpp"
 
 using shrike::server::config_store;
@@ -582,6 +583,24 @@ BOOST_AUTO_TEST_CASE(json_file_errors) {
 
   f = tmp.write("bad_bool.json", "{\"appendonly\": \"maybe\"}");
   check_one_line_error(launch(cfg, {"--config", f}), "for 'appendonly' in " + f);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(config_keyspace_events)
+
+// The shown text drops 'n' next to 'A' (Redis's keyspaceEventsFlagsToString);
+// the parsed bits the server uses keep it.
+BOOST_AUTO_TEST_CASE(notify_keyspace_events_keeps_its_bits) {
+  config_store cfg;
+  BOOST_TEST(cfg.get_special_number("notify-keyspace-events") == 0);
+  BOOST_TEST(config_set(cfg, {"notify-keyspace-events", "KEAn"}) == "OK");
+  BOOST_TEST(*cfg.get_one("notify-keyspace-events") == "AKE");
+  namespace notify = shrike::server::notify;
+  BOOST_TEST(cfg.get_special_number("notify-keyspace-events") ==
+             (notify::all | notify::keyspace | notify::keyevent | notify::new_key));
+  BOOST_TEST(config_set(cfg, {"notify-keyspace-events", "Ex?"}) != "OK");
+  BOOST_TEST(*cfg.get_one("notify-keyspace-events") == "AKE");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

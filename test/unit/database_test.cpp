@@ -3,6 +3,8 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "store/database.hpp"
 
@@ -38,6 +40,46 @@ BOOST_AUTO_TEST_CASE(lazy_and_active_expiry_with_fake_clock) {
   BOOST_TEST(db.size() == 1u);
   BOOST_TEST(db.expires_count() == 0u);
   BOOST_TEST(db.expired_total() == 1000u);
+}
+
+namespace {
+// Records what the store reports through its expiry hook.
+struct recording_listener : shrike::store::key_listener {
+  bool on = true;
+  std::vector<std::pair<std::size_t, std::string>> seen;
+  bool wants_expired() const override { return on; }
+  void expired(std::size_t db, std::string_view key) override { seen.emplace_back(db, std::string(key)); }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_expiry_reaches_the_listener_after_the_delete) {
+  database db, other;
+  recording_listener l;
+  db.set_listener(&l, 3);
+  std::mt19937_64 rng(1);
+  const std::int64_t t0 = 1'000;
+  db.set_string("lazy", "v", t0, t0 + 10);
+  db.set_string("active", "v", t0, t0 + 10);
+  BOOST_TEST(!db.lookup("lazy", t0 + 10));
+  bool more = true;
+  while (more) db.active_expire(t0 + 10, 100, rng, more);
+  db.set_string("random", "v", t0, t0 + 10);
+  BOOST_TEST(!db.random_key(t0 + 10, rng));
+  using seen_t = std::vector<std::pair<std::size_t, std::string>>;
+  BOOST_TEST((l.seen == seen_t{{3, "lazy"}, {3, "active"}, {3, "random"}}));
+  BOOST_TEST(db.expired_total() == 3u);
+  // Off: still counted and deleted, not reported.
+  l.on = false;
+  db.set_string("quiet", "v", t0, t0 + 10);
+  BOOST_TEST(!db.lookup("quiet", t0 + 10));
+  BOOST_TEST(l.seen.size() == 3u);
+  BOOST_TEST(db.expired_total() == 4u);
+  // SWAPDB exchanges the contents, not the listener or the db number.
+  l.on = true;
+  other.set_string("swapped", "v", t0, t0 + 10);
+  db.swap(other);
+  BOOST_TEST(!db.lookup("swapped", t0 + 10));
+  BOOST_TEST((l.seen.back() == std::pair<std::size_t, std::string>{3, "swapped"}));
 }
 
 BOOST_AUTO_TEST_CASE(ttl_survives_block_moves) {
