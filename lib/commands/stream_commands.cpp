@@ -171,11 +171,16 @@ void cmd_xadd(command_context& ctx) {
     fail("The ID specified in XADD is equal or smaller than the target stream top item");
     return;
   }
-  if (fresh) db.add_object(key, value_type::stream, fresh, ctx.now_ms);
+  if (fresh) {
+    db.add_object(key, value_type::stream, fresh, ctx.now_ms);
+    notify_new(ctx, key);
+  }
   s->append(id, std::span<const std::string_view>(ctx.argv.begin() + static_cast<std::ptrdiff_t>(field_pos),
                                                   ctx.argv.end()));
   write_id(ctx.out, id);
-  if (a.trim.how != stream_trim_args::strategy::none) s->trim(a.trim);
+  notify_event(ctx, notify::stream, "xadd", key);
+  if (a.trim.how != stream_trim_args::strategy::none && s->trim(a.trim))
+    notify_event(ctx, notify::stream, "xtrim", key);
   signal_key_ready(ctx, key);
 }
 
@@ -240,6 +245,7 @@ void cmd_xdel(command_context& ctx) {
       s->first_id = {};
     else if (first_deleted)
       s->first_id = s->first_live();
+    notify_event(ctx, notify::stream, "xdel", key);
   }
   ctx.out.integer(deleted);
 }
@@ -252,7 +258,9 @@ void cmd_xtrim(command_context& ctx) {
   entry* e = write_key(ctx, db, key);
   if (!e) return ctx.out.integer(0);
   if (!check_type(ctx, e, value_type::stream)) return;
-  ctx.out.integer(as_stream(e)->trim(a.trim));
+  const std::int64_t deleted = as_stream(e)->trim(a.trim);
+  if (deleted) notify_event(ctx, notify::stream, "xtrim", key);
+  ctx.out.integer(deleted);
 }
 
 // XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]
@@ -290,6 +298,7 @@ void cmd_xsetid(command_context& ctx) {
   if (entries_added != -1) s->entries_added = static_cast<std::uint64_t>(entries_added);
   if (!max_xdel.is_zero()) s->max_deleted_id = max_xdel;
   ctx.out.ok();
+  notify_event(ctx, notify::stream, "xsetid", key);
 }
 
 
@@ -379,9 +388,10 @@ void reply_group_history(resp::reply_writer& out, const stream_value& s, store::
 
 // One stream's part of a reply: [key, entries] (a map pair in RESP3).
 // `after` is the id the entries must follow; `g` is the group of XREADGROUP.
-void write_stream_part(resp::reply_writer& out, int resp, std::string_view key, stream_value& s, stream_id after,
-                       const xread_state& st, std::int64_t count, store::stream_group* g, bool history,
-                       std::int64_t now_ms) {
+// A consumer that XREADGROUP creates is notified in db `db`.
+void write_stream_part(server::server_context& srv, std::size_t db, resp::reply_writer& out, int resp,
+                       std::string_view key, stream_value& s, stream_id after, const xread_state& st,
+                       std::int64_t count, store::stream_group* g, bool history, std::int64_t now_ms) {
   if (resp == 2) out.array(2);
   out.bulk(key);
   if (!g) {
@@ -389,7 +399,7 @@ void write_stream_part(resp::reply_writer& out, int resp, std::string_view key, 
     reply_range(out, s, after, stream_id::max(), static_cast<std::size_t>(count), false);
     return;
   }
-  store::stream_consumer& c = g->touch_consumer(st.consumer, now_ms);
+  store::stream_consumer& c = streams::touch_consumer(srv, db, key, *g, st.consumer, now_ms);
   if (history)
     reply_group_history(out, s, *g, c, after, count, now_ms);
   else
@@ -439,6 +449,9 @@ bool xread_attempt(command_context& ctx, xread_state& st) {
   std::size_t parts = 0;
   std::size_t marker = 0;
   for (std::size_t i = 0; i < n; ++i) {
+    // Redis looks each key up again to serve it: a second "keymiss" (and
+    // hit or miss) for every key.
+    read_key(ctx, ctx.db(st.keys[i]), st.keys[i]);
     stream_value* s = streams[i];
     if (!s) continue;
     stream_id after = st.ids[i];
@@ -454,7 +467,8 @@ bool xread_attempt(command_context& ctx, xread_state& st) {
       continue;
     }
     if (parts++ == 0) marker = ctx.out.begin_deferred();
-    write_stream_part(ctx.out, ctx.client.resp, st.keys[i], *s, after, st, st.count, groups[i], history, ctx.now_ms);
+    write_stream_part(ctx.srv, ctx.client.db, ctx.out, ctx.client.resp, st.keys[i], *s, after, st, st.count,
+                      groups[i], history, ctx.now_ms);
   }
   if (parts) {
     if (ctx.client.resp == 2)
@@ -483,7 +497,7 @@ class xread_waiter final : public key_waiter {
     return !g || as_stream(e)->last_id > g->last_id;
   }
 
-  void serve(server::server_context&, store::shard& sh, std::string_view key, ready_list&) override {
+  void serve(server::server_context& srv, store::shard& sh, std::string_view key, ready_list&) override {
     const std::int64_t now = util::now_ms();
     entry* e = sh.db(db).lookup(key, now);
     resp::reply_writer out(reply);
@@ -503,7 +517,7 @@ class xread_waiter final : public key_waiter {
     else
       out.map(1);
     // Redis serves a blocked reader 1000 entries at most unless it set COUNT.
-    write_stream_part(out, resp, key, s, after, *st_, st_->count ? st_->count : 1000, g, false, now);
+    write_stream_part(srv, db, out, resp, key, s, after, *st_, st_->count ? st_->count : 1000, g, false, now);
   }
 
  private:
@@ -648,12 +662,14 @@ void cmd_xgroup_create(command_context& ctx) {
   if (!t.s) {
     t.s = new stream_value;
     ctx.db(ctx.arg(2)).add_object(ctx.arg(2), value_type::stream, t.s, ctx.now_ms);
+    notify_new(ctx, ctx.arg(2));
   }
   if (t.s->groups.contains(ctx.arg(3))) return ctx.out.error("-BUSYGROUP Consumer Group name already exists");
   auto& g = t.s->groups[std::string(ctx.arg(3))];
   g.last_id = id;
   g.entries_read = t.entries_read;
   ctx.out.ok();
+  notify_event(ctx, notify::stream, "xgroup-create", ctx.arg(2));
 }
 
 void cmd_xgroup_setid(command_context& ctx) {
@@ -669,6 +685,7 @@ void cmd_xgroup_setid(command_context& ctx) {
   t.g->last_id = id;
   t.g->entries_read = t.entries_read;
   ctx.out.ok();
+  notify_event(ctx, notify::stream, "xgroup-setid", ctx.arg(2));
 }
 
 void cmd_xgroup_destroy(command_context& ctx) {
@@ -677,6 +694,7 @@ void cmd_xgroup_destroy(command_context& ctx) {
   if (!t.g) return ctx.out.integer(0);
   t.s->groups.erase(std::string(ctx.arg(3)));
   ctx.out.integer(1);
+  notify_event(ctx, notify::stream, "xgroup-destroy", ctx.arg(2));
   // Readers blocked on the group learn that it is gone.
   signal_key_ready(ctx, ctx.arg(2));
 }
@@ -687,12 +705,15 @@ void cmd_xgroup_createconsumer(command_context& ctx) {
   if (t.g->find_consumer(ctx.arg(4))) return ctx.out.integer(0);
   t.g->create_consumer(ctx.arg(4), ctx.now_ms);
   ctx.out.integer(1);
+  notify_event(ctx, notify::stream, "xgroup-createconsumer", ctx.arg(2));
 }
 
 void cmd_xgroup_delconsumer(command_context& ctx) {
   xgroup_target t = xgroup_prologue(ctx, false, false, true);
   if (!t.ok) return;
+  if (!t.g->find_consumer(ctx.arg(4))) return ctx.out.integer(0);
   ctx.out.integer(static_cast<std::int64_t>(t.g->delete_consumer(ctx.arg(4))));
+  notify_event(ctx, notify::stream, "xgroup-delconsumer", ctx.arg(2));
 }
 
 void cmd_xgroup_help(command_context& ctx) {

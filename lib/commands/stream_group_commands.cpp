@@ -30,9 +30,9 @@ struct group_target {
   stream_group* g = nullptr;
 };
 
-group_target lookup_group(command_context& ctx, std::string_view key, std::string_view group) {
+// The same on the entry `e` read before (null: `key` is missing).
+group_target resolve_group(command_context& ctx, entry* e, std::string_view key, std::string_view group) {
   group_target t;
-  entry* e = read_key(ctx, ctx.db(key), key);
   if (e) {
     if (!check_type(ctx, e, value_type::stream)) return t;
     auto it = as_stream(e)->groups.find(group);
@@ -44,6 +44,10 @@ group_target lookup_group(command_context& ctx, std::string_view key, std::strin
   }
   ctx.out.error("-NOGROUP No such key '" + std::string(key) + "' or consumer group '" + std::string(group) + "'");
   return t;
+}
+
+group_target lookup_group(command_context& ctx, std::string_view key, std::string_view group) {
+  return resolve_group(ctx, read_key(ctx, ctx.db(key), key), key, group);
 }
 
 // getLongLongFromObjectOrReply with a message of its own.
@@ -217,7 +221,7 @@ void cmd_xclaim(command_context& ctx) {
     } else if (min_idle && now - it->second.delivery_time < min_idle) {
       continue;
     }
-    if (!consumer) consumer = &g.touch_consumer(ctx.arg(3), now);
+    if (!consumer) consumer = &touch_consumer(ctx.srv, ctx.client.db, ctx.arg(1), g, ctx.arg(3), now);
     store::stream_nack& nack = it->second;
     nack.delivery_time = delivery_time;
     if (retry_count >= 0)
@@ -233,6 +237,9 @@ void cmd_xclaim(command_context& ctx) {
 
 // XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
 void cmd_xautoclaim(command_context& ctx) {
+  // Redis reads the key before parsing anything (a "keymiss" even when the
+  // arguments turn out wrong), and checks its type after.
+  entry* e = read_key(ctx, ctx.db(ctx.arg(1)), ctx.arg(1));
   std::int64_t min_idle;
   if (!int_arg_or(ctx, 4, min_idle, "Invalid min-idle-time argument for XAUTOCLAIM")) return;
   if (min_idle < 0) min_idle = 0;
@@ -256,7 +263,7 @@ void cmd_xautoclaim(command_context& ctx) {
       return ctx.out.error(errors::syntax);
     }
   }
-  const group_target t = lookup_group(ctx, ctx.arg(1), ctx.arg(2));
+  const group_target t = resolve_group(ctx, e, ctx.arg(1), ctx.arg(2));
   if (!t.g) return;
   // Redis allocates room for `count` deleted ids up front and reports a
   // failed allocation, which on x86-64 Linux happens from 64 TB on (the
@@ -289,7 +296,7 @@ void cmd_xautoclaim(command_context& ctx) {
       ++it;
       continue;
     }
-    if (!consumer) consumer = &g.touch_consumer(ctx.arg(3), now);
+    if (!consumer) consumer = &touch_consumer(ctx.srv, ctx.client.db, ctx.arg(1), g, ctx.arg(3), now);
     it->second.delivery_time = now;
     if (!justid) ++it->second.delivery_count;
     g.transfer(it, *consumer);

@@ -9,6 +9,7 @@
 
 #include "commands/command_context.hpp"
 #include "commands/command_table.hpp"
+#include "commands/keyspace_notify.hpp"
 #include "store/stream_value.hpp"
 
 namespace shrike::commands::streams {
@@ -59,6 +60,20 @@ inline void reply_range(resp::reply_writer& out, const store::stream_value& s, c
     write_entry(out, id, fv);
   });
   out.end_deferred_array(marker, n);
+}
+
+// streamLookupConsumer + streamCreateConsumer (XREADGROUP, XCLAIM,
+// XAUTOCLAIM): the consumer `name` of `g`, seen now; created when missing,
+// which notifies "xgroup-createconsumer" on `key` in `db`.
+inline store::stream_consumer& touch_consumer(server::server_context& srv, std::size_t db, std::string_view key,
+                                              store::stream_group& g, std::string_view name, std::int64_t now_ms) {
+  if (store::stream_consumer* c = g.find_consumer(name)) {
+    c->seen_time = now_ms;
+    return *c;
+  }
+  store::stream_consumer& c = g.create_consumer(name, now_ms);
+  notify_event(srv, notify::stream, "xgroup-createconsumer", key, db);
+  return c;
 }
 
 // XPENDING, XCLAIM, XAUTOCLAIM, XINFO.
