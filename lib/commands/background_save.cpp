@@ -150,6 +150,7 @@ asio::awaitable<void> run_background_save(server::server_context& srv, std::shar
   if (ok) {
     srv.lastsave_s = started_ms / 1000;
     srv.dirty_at_last_save = dirty_at_start;
+    srv.rdb_saves.fetch_add(1);
     util::log_notice("Background saving terminated with success");
   } else {
     util::log_warning("Background saving error: " + error);
@@ -171,6 +172,10 @@ asio::awaitable<bool> start_background_save(server::server_context& srv) {
     snap->begin();
     srv.active_snapshot.store(snap.get(), std::memory_order_relaxed);
     dirty_at_start = srv.dirty.load();
+    std::uint64_t total = 0;
+    for (std::size_t s = 0; s < srv.shards().size(); ++s)
+      for (std::size_t d = 0; d < srv.databases(); ++d) total += srv.shards().at(s).db(d).size();
+    srv.bgsave_keys_total = total;
   };
   co_await srv.shards().run_on_all(begin);
   srv.bgsave_keys_saved = 0;

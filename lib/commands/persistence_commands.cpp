@@ -46,6 +46,7 @@ void cmd_save(command_context& ctx) {
   util::log_notice("DB saved on disk");
   ctx.srv.lastsave_s = ctx.now_ms / 1000;
   ctx.srv.dirty_at_last_save = ctx.srv.dirty.load();
+  ctx.srv.rdb_saves.fetch_add(1);
   ctx.out.ok();
 }
 
@@ -174,6 +175,8 @@ bool load_rdb_at_startup(server::server_context& srv) {
   try {
     auto res = persistence::load_file(path, srv.shards(), opts);
     if (!res) return true;
+    srv.last_load_keys_loaded = res->keys_loaded;
+    srv.last_load_keys_expired = res->keys_expired;
     for (const auto& [k, v] : res->aux) {
       if (k == "redis-ver") {
         util::log_notice("Loading RDB produced by version " + v);

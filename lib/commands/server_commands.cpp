@@ -355,15 +355,36 @@ void cmd_info(command_context& ctx) {
     line(out, "async_loading", 0);
     const std::int64_t bg_start = srv.bgsave_started_ms.load();
     const std::uint64_t dirty = srv.dirty.load(), saved = srv.dirty_at_last_save.load();
-    line(out, "current_save_keys_processed", static_cast<std::int64_t>(srv.bgsave_keys_saved.load()));
+    // No fork, so no copy-on-write: the cow fields are truly 0.
+    line(out, "current_cow_peak", 0);
+    line(out, "current_cow_size", 0);
+    line(out, "current_cow_size_age", 0);
+    line(out, "current_fork_perc", std::string("0.00"));
+    line(out, "current_save_keys_processed", static_cast<std::int64_t>(bg_start ? srv.bgsave_keys_saved.load() : 0));
+    line(out, "current_save_keys_total", static_cast<std::int64_t>(bg_start ? srv.bgsave_keys_total.load() : 0));
     line(out, "rdb_changes_since_last_save", static_cast<std::int64_t>(dirty > saved ? dirty - saved : 0));
     line(out, "rdb_bgsave_in_progress", bg_start ? 1 : 0);
     line(out, "rdb_last_save_time", srv.lastsave_s.load());
     line(out, "rdb_last_bgsave_status", std::string(srv.last_bgsave_ok.load() ? "ok" : "err"));
     line(out, "rdb_last_bgsave_time_sec", srv.last_bgsave_seconds.load());
     line(out, "rdb_current_bgsave_time_sec", bg_start ? (ctx.now_ms - bg_start) / 1000 : -1);
+    line(out, "rdb_saves", static_cast<std::int64_t>(srv.rdb_saves.load()));
+    line(out, "rdb_last_cow_size", 0);
+    line(out, "rdb_last_load_keys_expired", static_cast<std::int64_t>(srv.last_load_keys_expired.load()));
+    line(out, "rdb_last_load_keys_loaded", static_cast<std::int64_t>(srv.last_load_keys_loaded.load()));
+    // No AOF and no module forks (yet): Redis's values for a server without them.
     line(out, "aof_enabled", 0);
     line(out, "aof_rewrite_in_progress", 0);
+    line(out, "aof_rewrite_scheduled", 0);
+    line(out, "aof_last_rewrite_time_sec", -1);
+    line(out, "aof_current_rewrite_time_sec", -1);
+    line(out, "aof_last_bgrewrite_status", std::string("ok"));
+    line(out, "aof_rewrites", 0);
+    line(out, "aof_rewrites_consecutive_failures", 0);
+    line(out, "aof_last_write_status", std::string("ok"));
+    line(out, "aof_last_cow_size", 0);
+    line(out, "module_fork_in_progress", 0);
+    line(out, "module_fork_last_cow_size", 0);
   }
   if (section("stats")) {
     auto& st = srv.stats();

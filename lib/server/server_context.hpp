@@ -116,6 +116,9 @@ class server_context {
   util::striped_counter dirty;
   std::atomic<std::uint64_t> dirty_at_last_save{0};
   std::atomic<std::uint64_t> bgsave_keys_saved{0};
+  std::atomic<std::uint64_t> bgsave_keys_total{0};
+  std::atomic<std::uint64_t> rdb_saves{0};  // successful SAVEs and BGSAVEs
+  std::atomic<std::uint64_t> last_load_keys_loaded{0}, last_load_keys_expired{0};
   pubsub_registry& pubsub() { return pubsub_; }
   // client-output-buffer-limit, indexed by client_class.
   output_limit output_limits[3];
