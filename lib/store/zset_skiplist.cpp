@@ -13,8 +13,9 @@ using namespace zsl;
 
 // ---- nodes ----
 
-namespace zsl {
+namespace {
 
+// A new node: null links, zero spans and score, no backward link.
 entry* allocate_node(std::string_view member, int levels) {
   const std::size_t below = links_bytes(levels);
   void* mem = std::malloc(below + sizeof(entry) + member.size());
@@ -35,31 +36,32 @@ entry* allocate_node(std::string_view member, int levels) {
 
 void free_node(entry* n) { std::free(raw(n) - links_bytes(levels(n))); }
 
+// Allocator bytes of the node's block.
 std::size_t node_block_size(const entry* n) {
   return malloc_usable_size(const_cast<char*>(raw(n) - links_bytes(levels(n))));
 }
 
-}  // namespace zsl
+}  // namespace
 
 // ---- member_table ----
 
 entry* member_table::find(std::string_view member) const {
   if (size_ == 0) return nullptr;
   for (entry* n = *bucket_of(member); n; n = n->next)
-    if (n->key_len == member.size() && std::memcmp(n->key_data(), member.data(), member.size()) == 0) return n;
+    if (zsl::member(n) == member) return n;
   return nullptr;
 }
 
 void member_table::insert(entry* n) {
   if (size_ + 1 > bucket_count()) resize(bucket_count() ? bucket_count() * 2 : 4);
-  entry** b = bucket_of(n->key());
+  entry** b = bucket_of(member(n));
   n->next = *b;
   *b = n;
   ++size_;
 }
 
 void member_table::erase(const entry* n) {
-  for (entry** link = bucket_of(n->key()); *link; link = &(*link)->next) {
+  for (entry** link = bucket_of(member(n)); *link; link = &(*link)->next) {
     if (*link == n) {
       *link = n->next;
       --size_;
@@ -97,7 +99,7 @@ void member_table::resize(std::size_t buckets) {
   for (std::size_t b = 0; b < bucket_count(); ++b) {
     for (entry* n = buckets_[b]; n;) {
       entry* next = n->next;
-      entry** slot = &fresh[hash_key(n->key()) & mask];
+      entry** slot = &fresh[hash_key(member(n)) & mask];
       n->next = *slot;
       *slot = n;
       n = next;
@@ -112,7 +114,7 @@ void member_table::resize(std::size_t buckets) {
 
 namespace {
 
-bool node_less(const entry* a, const entry* b) { return less(score(a), a->key(), score(b), b->key()); }
+bool node_less(const entry* a, const entry* b) { return before(a, score(b), member(b)); }
 
 // Starts loading the slot of a node's score and level-0 link (a hint: the
 // address may be null, a prefetch never faults).
@@ -136,7 +138,7 @@ std::size_t zset_object::memory_usage() const {
 value_object* zset_object::clone() const {
   auto* copy = new zset_object;
   // Highest first: each insertion then stops at the head of every level.
-  for (entry* n = tail_; n; n = prev(n)) copy->insert(score(n), n->key());
+  for (entry* n = tail_; n; n = prev(n)) copy->insert(score(n), member(n));
   return copy;
 }
 
@@ -160,14 +162,14 @@ void zset_object::link(entry* n) {
   entry* update[max_level];
   std::uint64_t rank[max_level];
   const double s = score(n);
-  const std::string_view m = n->key();
+  const std::string_view m = member(n);
   entry* x = head_;
   std::uint64_t r = 0;
   for (int i = level_ - 1; i >= 0; --i) {
     for (;;) {
       entry* f = forward(x, i);
       if (i > 0) prefetch_node(forward(x, i - 1));  // where the search goes if f is past n
-      if (!f || !less(score(f), f->key(), s, m)) break;
+      if (!f || !before(f, s, m)) break;
       r += span(x, i);
       x = f;
     }
@@ -206,13 +208,13 @@ void zset_object::link_with(entry* n, entry** update, std::uint64_t* rank) {
 
 void zset_object::find_update(const entry* n, entry** update) const {
   const double s = score(n);
-  const std::string_view m = n->key();
+  const std::string_view m = member(n);
   entry* x = head_;
   for (int i = level_ - 1; i >= 0; --i) {
     for (;;) {
       entry* f = forward(x, i);
       if (i > 0) prefetch_node(forward(x, i - 1));
-      if (!f || !less(score(f), f->key(), s, m)) break;
+      if (!f || !before(f, s, m)) break;
       x = f;
     }
     update[i] = x;
@@ -259,22 +261,35 @@ void zset_object::erase(entry* n) {
 }
 
 void zset_object::update_score(entry* n, double s) {
-  // Still between its neighbours: the links stay as they are.
-  entry* b = backward(n);
-  entry* f = forward(n, 0);
-  if ((!b || score(b) < s) && (!f || score(f) > s)) {
+  // Still between its neighbours: the links stay as they are. Only the
+  // neighbour on the side it moves to needs a look (the other one sorts
+  // before or after it whatever its member).
+  const double old_s = score(n);
+  if (s > old_s) {
+    const entry* f = forward(n, 0);
+    if (!f || score(f) > s) {
+      set_score(n, s);
+      return;
+    }
+  } else if (s < old_s) {
+    const entry* b = backward(n);
+    if (!b || score(b) < s) {
+      set_score(n, s);
+      return;
+    }
+  } else {  // equal (0 and -0 are): same order
     set_score(n, s);
     return;
   }
   // Two searches in one loop, a step of each in turn, so that their cache
   // misses overlap: (a) the predecessors of n at its current place, to unlink
   // it, and (b) the predecessors of its new place in the list without n, with
-  // their positions. Each step prefetches the node its search reads next.
+  // their positions. Each step prefetches the node its search reads next,
+  // and the one it reads should that node be past its target.
   entry* old_update[max_level];
   entry* new_update[max_level];
   std::uint64_t new_rank[max_level];
-  const double old_s = score(n);
-  const std::string_view m = n->key();
+  const std::string_view m = member(n);
   entry* xa = head_;
   entry* xb = head_;
   int ia = level_ - 1, ib = level_ - 1;
@@ -282,11 +297,12 @@ void zset_object::update_score(entry* n, double s) {
   while (ia >= 0 || ib >= 0) {
     if (ia >= 0) {
       entry* fa = forward(xa, ia);
-      if (fa && less(score(fa), fa->key(), old_s, m))
+      if (fa && before(fa, old_s, m))
         xa = fa;
       else
         old_update[ia--] = xa;
       if (ia >= 0) prefetch_node(forward(xa, ia));
+      if (ia > 0) prefetch_node(forward(xa, ia - 1));
     }
     if (ib >= 0) {
       entry* fb = forward(xb, ib);
@@ -295,7 +311,7 @@ void zset_object::update_score(entry* n, double s) {
         step += span(n, ib);
         fb = forward(n, ib);
       }
-      if (fb && less(score(fb), fb->key(), s, m)) {
+      if (fb && before(fb, s, m)) {
         rb += step;
         xb = fb;
       } else {
@@ -304,6 +320,7 @@ void zset_object::update_score(entry* n, double s) {
         --ib;
       }
       if (ib >= 0) prefetch_node(forward(xb, ib));
+      if (ib > 0) prefetch_node(forward(xb, ib - 1));
     }
   }
   // (b) counted n where it passed it: the predecessors after n move up one
@@ -318,7 +335,14 @@ void zset_object::update_score(entry* n, double s) {
 
 std::size_t zset_object::rank(const entry* n) const {
   std::size_t count = 0;
-  last_where([&](const entry* f) { return !node_less(n, f); }, count);
+  const double s = score(n);
+  const std::string_view m = member(n);
+  last_where(
+      [&](const entry* f) {  // f is not after n
+        const double fs = score(f);
+        return fs < s || (fs == s && member(f).compare(m) <= 0);
+      },
+      count);
   return count - 1;
 }
 

@@ -11,14 +11,16 @@
 //   block: [forward L-1, span L-1] ... [forward 1, span 1] [forward 0, score]
 //   node:  [entry header 24 B: next, key_len, backward, encoding = L] [member]
 //
-// so a step of a search (the score of the next node, then its forward link)
-// reads the 16 bytes just below the header, nearly always one cache line, and
-// the member bytes are read only when two scores are equal. The level-0 span
-// is always 1 and is not stored. The header's `next` chains the node in the
+// A search step compares the score of a node and then follows one of its
+// links: the score shares an aligned 16-byte slot (so a cache line) with the
+// level-0 link, the next levels' links follow it downwards, and the header
+// and member bytes (maybe other lines) are read only when two scores are
+// equal. The level-0 span is always 1 and is not stored. The header's `next` chains the node in the
 // member hash, its val_len and lru fields hold the backward link, and its
 // `encoding` byte is the level count (which locates the start of the block).
-// Node headers are 16-byte aligned. Nodes are not keyspace blocks: never pass
-// one to free_entry() or ask it for block_size().
+// As the blocks are 16-byte aligned, so are the headers. Nodes are not
+// keyspace blocks: never pass one to free_entry() or ask it for block_size()
+// (hence the member hash is a member_table, not a key_table).
 //
 // The skiplist head is a node of max_level levels with an empty member.
 #include <cstddef>
@@ -84,17 +86,20 @@ inline entry* backward(const entry* n) {
 }
 inline void set_backward(entry* n, entry* p) { std::memcpy(raw(n) + backward_offset, &p, sizeof(p)); }
 
+// The member of a node (as n->key(): a node header has no TTL slot).
+inline std::string_view member(const entry* n) { return {raw(n) + sizeof(entry), n->key_len}; }
+
 // The order of a sorted set: by score, then by member bytes (memcmp, then
 // length), as Redis's zslInsert/sdscmp.
 inline bool less(double sa, std::string_view ma, double sb, std::string_view mb) {
   return sa < sb || (sa == sb && ma.compare(mb) < 0);
 }
-
-// A new node (links null, spans 0, no backward link) and its disposal.
-entry* allocate_node(std::string_view member, int levels);
-void free_node(entry* n);
-// Allocator bytes of the node's block.
-std::size_t node_block_size(const entry* n);
+// Whether node `f` sorts before (s, m). The header and member of `f` (apart
+// from its score, maybe another cache line) are read only on equal scores.
+inline bool before(const entry* f, double s, std::string_view m) {
+  const double fs = score(f);
+  return fs < s || (fs == s && member(f).compare(m) < 0);
+}
 
 }  // namespace zsl
 

@@ -367,6 +367,67 @@ BOOST_AUTO_TEST_CASE(skiplist_scan_returns_every_member) {
   BOOST_TEST(seen.size() == 1000u);
 }
 
+// Score updates move a node with one search for its old place and one for
+// its new place (in the list without it), interleaved: moves of every
+// distance, both ways, onto equal scores (the member decides), next to the
+// old place and in place, each checked in full (ranks from the spans both
+// ways, the node at every rank, the backward links).
+BOOST_AUTO_TEST_CASE(skiplist_score_updates_keep_order_and_spans) {
+  database db;
+  model m;
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 64; ++i) {
+    const std::string name = "m" + std::to_string(i);
+    add(db, "z", i % 8, name, always_skiplist);
+    m.set(name, i % 8);
+  }
+  std::uniform_int_distribution<int> pick(0, 63), score(0, 7), kind(0, 3);
+  for (int step = 0; step < 4000; ++step) {
+    const std::string name = "m" + std::to_string(pick(rng));
+    const double current = m.scores[name];
+    double s;
+    switch (kind(rng)) {
+      case 0: s = score(rng); break;                          // anywhere, ties likely
+      case 1: s = current + ((rng() & 1) ? 0.5 : -0.5); break;  // next to its place
+      case 2: s = current + ((rng() & 1) ? 1 : -1); break;      // among its neighbours' peers
+      default: s = score(rng) + 0.25; break;                  // between two runs of ties
+    }
+    add(db, "z", s, name, always_skiplist);
+    m.set(name, s);
+    check_against(db.lookup("z", now), m);
+  }
+  // 0 and -0 compare equal: the node stays, the stored score changes.
+  add(db, "z", 0.0, "m0", always_skiplist);
+  m.set("m0", 0.0);
+  entry* e = db.lookup("z", now);
+  unsigned out;
+  double ns;
+  BOOST_REQUIRE(zset::add(db, e, -0.0, "m0", 0, out, ns, always_skiplist));
+  check_against(e, m);
+}
+
+// The member hash shrinks as members go; a scan still returns each member
+// left, and random picks return members.
+BOOST_AUTO_TEST_CASE(skiplist_member_hash_shrinks_and_scans) {
+  database db;
+  for (int i = 0; i < 5000; ++i) add(db, "z", i, "m" + std::to_string(i), always_skiplist);
+  entry* e = db.lookup("z", now);
+  const auto& z = shrike::store::as_zset_object(e);
+  const std::size_t full = z.dict().bucket_count();
+  for (int i = 0; i < 4990; ++i) BOOST_REQUIRE(zset::erase(db, e, "m" + std::to_string(i)));
+  BOOST_TEST(z.dict().bucket_count() < full);
+  std::set<std::string> seen;
+  std::uint64_t cursor = 0;
+  do {
+    cursor = z.dict().scan_step(cursor, [&](const entry* n) { seen.insert(std::string(n->key())); });
+  } while (cursor);
+  BOOST_TEST(seen.size() == 10u);
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 20; ++i) BOOST_TEST(seen.count(std::string(z.dict().random_entry(rng)->key())) == 1u);
+  BOOST_TEST(zset::rank_of(e, "m4990", false) == 0);
+  BOOST_TEST(zset::rank_of(e, "m4999", false) == 9);
+}
+
 // Ranks and rank ranges of a 1M-member set come from the skiplist's span
 // widths (O(log n)), not from a walk: this builds one through the store API
 // and checks the answers at several positions.
