@@ -59,6 +59,19 @@ def private_kb(pid):
     return total
 
 
+def wait_ping(port, seconds):
+    """Until the server on `port` answers PING (it may be loading a file)."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            if resp_cmd(port, "PING") == "PONG":
+                return
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def file_is_as_loaded(path, keys):
     """Loads `path` into a fresh redis-server; True when every key holds the
     value write_resp_file gave it."""
@@ -67,15 +80,7 @@ def file_is_as_loaded(path, keys):
                              "--appendonly", "no", "--dir", os.path.dirname(path), "--dbfilename",
                              os.path.basename(path)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if resp_cmd(port, "PING") == "PONG":
-                    break
-            except Exception:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
+        wait_ping(port, 60)
         r = subprocess.run(["redis-cli", "-p", str(port), "--scan", "--pattern", "key:*"], capture_output=True,
                            text=True, check=True)
         if len(r.stdout.split()) != keys:
@@ -98,15 +103,7 @@ def measure(label, argv, resp_path, keys, clients, seconds):
                                     "--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     bench = None
     try:
-        deadline = time.time() + 10
-        while True:
-            try:
-                if resp_cmd(port, "PING") == "PONG":
-                    break
-            except Exception:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
+        wait_ping(port, 10)
         with open(resp_path, "rb") as fin:
             subprocess.run(["redis-cli", "-p", str(port), "--pipe"], stdin=fin, capture_output=True, check=True)
         assert resp_cmd(port, "DBSIZE", timeout=30) == keys
