@@ -95,16 +95,7 @@ struct chunk_entry {
   std::vector<std::string_view> fields_values;
 };
 
-std::uint64_t read_varint(const char*& p) {
-  std::uint64_t v = 0;
-  int shift = 0;
-  for (;;) {
-    const auto b = static_cast<std::uint8_t>(*p++);
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) return v;
-    shift += 7;
-  }
-}
+std::uint64_t read_varint(const char*& p) { return store::read_chunk_varint(p); }
 
 std::vector<chunk_entry> decode_chunk(const store::stream_chunk& c) {
   std::vector<chunk_entry> out;

@@ -9,6 +9,17 @@
 
 namespace shrike::store {
 
+std::uint64_t read_chunk_varint(const char*& p) {
+  std::uint64_t v = 0;
+  int shift = 0;
+  for (;;) {
+    const auto b = static_cast<std::uint8_t>(*p++);
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) return v;
+    shift += 7;
+  }
+}
+
 namespace {
 
 constexpr std::uint8_t flag_deleted = 1;
@@ -21,16 +32,7 @@ void put_varint(std::string& out, std::uint64_t v) {
   out.push_back(static_cast<char>(v));
 }
 
-std::uint64_t get_varint(const char*& p) {
-  std::uint64_t v = 0;
-  int shift = 0;
-  for (;;) {
-    const auto b = static_cast<std::uint8_t>(*p++);
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) return v;
-    shift += 7;
-  }
-}
+std::uint64_t get_varint(const char*& p) { return read_chunk_varint(p); }
 
 // One entry of a chunk, decoded up to its fields.
 struct decoded {

@@ -31,6 +31,10 @@
 
 namespace shrike::store {
 
+// One varint of a chunk's entry encoding (above), advancing `p`; for readers
+// of the raw chunk bytes such as the RDB writer.
+std::uint64_t read_chunk_varint(const char*& p);
+
 struct stream_id {
   std::uint64_t ms = 0;
   std::uint64_t seq = 0;
