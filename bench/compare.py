@@ -13,6 +13,7 @@ Standard library only. See bench/README.md for usage and methodology.
 import argparse
 import csv
 import ctypes
+import hashlib
 import os
 import platform
 import shlex
@@ -44,8 +45,28 @@ WORKLOADS = [
     ("zadd", 1.0),
     ("spop", 1.0),
     ("lrange_100", 0.25),
+    ("evalsha_lock_release", 1.0),
+    ("evalsha_rate_limit", 1.0),
+    ("evalsha_loop_1000", 0.1),
 ]
 PIPELINES = [1, 16]
+
+# EVALSHA workloads: the script (SCRIPT LOADed into each server first) and the
+# arguments after the SHA-1; redis-benchmark replaces __rand_int__ per request.
+SCRIPTS = {
+    # redis-py's Lock.release(): delete the key only if it still holds our token.
+    "evalsha_lock_release": (
+        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+        ["1", "key:__rand_int__", "token"]),
+    # A fixed-window rate limiter: INCR, and EXPIRE on the first hit.
+    "evalsha_rate_limit": (
+        "local c = redis.call('incr', KEYS[1]) if c == 1 then redis.call('expire', KEYS[1], ARGV[1]) end return c",
+        ["1", "rate:__rand_int__", "60"]),
+    # Pure interpreter work: 1000 loop iterations of arithmetic.
+    "evalsha_loop_1000": (
+        "local s = 0 for i = 1, 1000 do s = s + i * 2 % 7 end return s",
+        ["0"]),
+}
 SCALING_WORKLOADS = [("get", 1.0), ("set", 1.0)]
 
 HASH_FIELDS = 10
@@ -294,10 +315,24 @@ def focus(active, servers):
 # ---------------------------------------------------------------------------
 # redis-benchmark
 # ---------------------------------------------------------------------------
+def script_sha(test):
+    return hashlib.sha1(SCRIPTS[test][0].encode()).hexdigest()
+
+
+def load_scripts(servers, workloads):
+    """SCRIPT LOAD the EVALSHA workloads' scripts into every server."""
+    for s in servers:
+        focus(s, servers)
+        for test, _ in workloads:
+            if test in SCRIPTS and resp_cmd(s.port, "SCRIPT", "LOAD", SCRIPTS[test][0]) != script_sha(test):
+                raise BenchError(f"SCRIPT LOAD of {test} on {s.label} did not return its SHA-1")
+
+
 def run_benchmark(cfg, srv, test, pipeline, n, client_cpus):
+    what = (["--csv", "evalsha", script_sha(test)] + SCRIPTS[test][1]) if test in SCRIPTS else ["-t", test, "--csv"]
     cmd = pinned(client_cpus, [cfg.benchmark, "-h", "127.0.0.1", "-p", str(srv.port),
                                "-c", str(CLIENTS), "-n", str(n), "-P", str(pipeline),
-                               "-r", str(KEYSPACE), "-t", test, "--csv"])
+                               "-r", str(KEYSPACE)] + what)
     timeout = 60 + n / 5000.0        # assumes >= 5k req/s
     cpu0 = proc_cpu_seconds(srv.pid)
     t0 = time.monotonic()
@@ -311,7 +346,9 @@ def run_benchmark(cfg, srv, test, pipeline, n, client_cpus):
         raise BenchError(f"no CSV result from redis-benchmark for {test} on {srv.label}\n"
                          f"{out[-1000:]}{err[-1000:]}")
     r = recs[-1]
-    return {"name": r["test"], "rps": float(r["rps"]), "p50": float(r["p50_latency_ms"]),
+    if test in SCRIPTS and not r.get("rps"):
+        raise BenchError(f"redis-benchmark returned no rate for {test} on {srv.label}")
+    return {"name": test.upper() if test in SCRIPTS else r["test"], "rps": float(r["rps"]), "p50": float(r["p50_latency_ms"]),
             "p99": float(r["p99_latency_ms"]), "n": n, "cpu": cpu, "wall": wall}
 
 
@@ -332,6 +369,7 @@ def run_matrix(cfg, servers, workloads, client_cpus, title):
     A,B in even rounds and B,A in odd rounds (A B | B A | A B ...)."""
     res = {}
     warmup(cfg, servers, client_cpus)
+    load_scripts(servers, workloads)
     for rnd in range(cfg.rounds):
         order = servers if rnd % 2 == 0 else list(reversed(servers))
         for test, mult in workloads:
@@ -475,6 +513,9 @@ def parse_args(argv):
     ap.add_argument("--no-threads-scaling", action="store_true",
                     help="skip the --threads 1 vs --threads 2 section")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory section")
+    ap.add_argument("--workloads", default="",
+                    help="comma-separated subset of the workloads to run (e.g. "
+                         "evalsha_lock_release,evalsha_rate_limit,evalsha_loop_1000)")
     ap.add_argument("--server-cpu", default="1", help="taskset CPU list for servers (default 1)")
     ap.add_argument("--client-cpu", default="0",
                     help="taskset CPU list for redis-benchmark/redis-cli (default 0)")
@@ -489,6 +530,11 @@ def parse_args(argv):
     a.rounds = a.rounds or (1 if a.quick else 5)
     a.keys = a.keys or (10_000 if a.quick else 1_000_000)
     a.hash_keys = a.hash_keys or (2_000 if a.quick else 100_000)
+    wanted = [w for w in a.workloads.split(",") if w]
+    unknown = [w for w in wanted if w not in {t for t, _ in WORKLOADS}]
+    if unknown:
+        ap.error(f"unknown workload(s): {', '.join(unknown)}")
+    a.workload_list = [w for w in WORKLOADS if not wanted or w[0] in wanted]
     return a
 
 
@@ -611,10 +657,10 @@ def main(argv):
         servers = [Server("ours", cfg.ours, ours_args, cfg.server_cpu, tmproot).start(),
                    Server("redis", cfg.ref, ref_args, cfg.server_cpu, tmproot).start()]
         versions = {s.label: s.info_version() for s in servers}
-        res = run_matrix(cfg, servers, WORKLOADS, cfg.client_cpu, "main")
+        res = run_matrix(cfg, servers, cfg.workload_list, cfg.client_cpu, "main")
         for s in servers:
             s.kill()
-        lines, worst = matrix_table(res, WORKLOADS, "ours", "redis", [
+        lines, worst = matrix_table(res, cfg.workload_list, "ours", "redis", [
             "ours rps", "redis rps", "throughput ratio (ours/redis)", "ours p50/p99 ms",
             "redis p50/p99 ms", "ours req/cpu-s", "redis req/cpu-s",
             "cpu-efficiency ratio"])

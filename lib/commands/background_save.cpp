@@ -73,28 +73,44 @@ void save_before_write_slow(server::server_context& srv, std::size_t db, const c
 }
 
 namespace {
-
 constexpr std::size_t step_bytes = std::size_t{256} << 10;
+}  // namespace
 
-asio::awaitable<void> run_background_save(server::server_context& srv, std::shared_ptr<persistence::snapshot> snap,
-                                          std::int64_t started_ms, std::uint64_t dirty_at_start) {
+asio::awaitable<std::shared_ptr<persistence::snapshot>> begin_snapshot(server::server_context& srv,
+                                                                       const std::function<void()>& at_begin) {
+  std::int64_t expected = 0;
+  const std::int64_t now = util::now_ms();
+  if (!srv.bgsave_started_ms.compare_exchange_strong(expected, now)) co_return nullptr;
+  auto snap = std::make_shared<persistence::snapshot>(srv.shards(), rdb_save_options_for(srv));
+  auto begin = [&] {
+    snap->begin();
+    srv.active_snapshot.store(snap.get(), std::memory_order_relaxed);
+    std::uint64_t total = 0;
+    for (std::size_t s = 0; s < srv.shards().size(); ++s)
+      for (std::size_t d = 0; d < srv.databases(); ++d) total += srv.shards().at(s).db(d).size();
+    srv.bgsave_keys_total = total;
+    if (at_begin) at_begin();
+  };
+  co_await srv.shards().run_on_all(begin);
+  srv.bgsave_keys_saved = 0;
+  co_return snap;
+}
+
+asio::awaitable<void> stream_snapshot(server::server_context& srv, std::shared_ptr<persistence::snapshot> snap,
+                                      std::int64_t started_ms, const snapshot_sink& sink) {
   auto& shards = srv.shards();
-  const std::string path = rdb_path(srv);
-  persistence::rdb_file_writer file;
-  std::string error;
-  bool ok = file.open(rdb_temp_path(srv, "bg-" + std::to_string(::getpid())), error);
   const auto opts = rdb_save_options_for(srv);
   std::uint64_t crc = 0;
-  auto write = [&](std::string_view bytes) {
-    if (!ok || bytes.empty()) return;
+  auto write = [&](std::string_view bytes) -> asio::awaitable<void> {
+    if (bytes.empty()) co_return;
     crc = persistence::crc64(crc, bytes);
-    ok = file.write(bytes, error);
+    co_await sink(bytes);
   };
   {
     std::string head;
     persistence::rdb_writer w(head, opts);
     w.header(rdb_aux_fields(started_ms));
-    write(head);
+    co_await write(head);
   }
   asio::steady_timer pause(co_await asio::this_coro::executor);
   std::vector<char> done(shards.size(), 0);
@@ -112,7 +128,7 @@ asio::awaitable<void> run_background_save(server::server_context& srv, std::shar
       co_await shards.at(s).run(step);
       const auto busy = std::chrono::steady_clock::now() - t0;
       srv.bgsave_keys_saved = snap->keys_saved();
-      write(chunk);  // on a pool thread, off every shard's strand
+      co_await write(chunk);  // on a pool thread, off every shard's strand
       // Half the time for the save at most: the pool threads are the
       // clients' too (Redis's fork child has a core of its own).
       pause.expires_after(busy);
@@ -134,14 +150,26 @@ asio::awaitable<void> run_background_save(server::server_context& srv, std::shar
     }
   };
   co_await shards.run_on_all(finish);
-  write(rest);
-  {
-    std::string tail(1, static_cast<char>(persistence::rdb::opcode_eof));
-    crc = persistence::crc64(crc, tail);
-    const std::uint64_t trailer = opts.checksum ? crc : 0;
-    for (int i = 0; i < 8; ++i) tail.push_back(static_cast<char>((trailer >> (8 * i)) & 0xff));
-    if (ok) ok = file.write(tail, error);
-  }
+  co_await write(rest);
+  std::string tail(1, static_cast<char>(persistence::rdb::opcode_eof));
+  crc = persistence::crc64(crc, tail);
+  const std::uint64_t trailer = opts.checksum ? crc : 0;
+  for (int i = 0; i < 8; ++i) tail.push_back(static_cast<char>((trailer >> (8 * i)) & 0xff));
+  co_await sink(tail);
+}
+
+namespace {
+
+asio::awaitable<void> run_background_save(server::server_context& srv, std::shared_ptr<persistence::snapshot> snap,
+                                          std::int64_t started_ms, std::uint64_t dirty_at_start) {
+  const std::string path = rdb_path(srv);
+  persistence::rdb_file_writer file;
+  std::string error;
+  bool ok = file.open(rdb_temp_path(srv, "bg-" + std::to_string(::getpid())), error);
+  co_await stream_snapshot(srv, snap, started_ms, [&](std::string_view bytes) -> asio::awaitable<void> {
+    if (ok) ok = file.write(bytes, error);
+    co_return;
+  });
   if (ok) ok = file.commit(path, error);
   const std::int64_t now = util::now_ms();
   srv.last_bgsave_ok = ok;
@@ -163,24 +191,12 @@ asio::awaitable<void> run_background_save(server::server_context& srv, std::shar
 }  // namespace
 
 asio::awaitable<bool> start_background_save(server::server_context& srv) {
-  std::int64_t expected = 0;
-  const std::int64_t now = util::now_ms();
-  if (!srv.bgsave_started_ms.compare_exchange_strong(expected, now)) co_return false;
-  auto snap = std::make_shared<persistence::snapshot>(srv.shards(), rdb_save_options_for(srv));
   std::uint64_t dirty_at_start = 0;
-  auto begin = [&] {
-    snap->begin();
-    srv.active_snapshot.store(snap.get(), std::memory_order_relaxed);
-    dirty_at_start = srv.dirty.load();
-    std::uint64_t total = 0;
-    for (std::size_t s = 0; s < srv.shards().size(); ++s)
-      for (std::size_t d = 0; d < srv.databases(); ++d) total += srv.shards().at(s).db(d).size();
-    srv.bgsave_keys_total = total;
-  };
-  co_await srv.shards().run_on_all(begin);
-  srv.bgsave_keys_saved = 0;
+  auto snap = co_await begin_snapshot(srv, [&] { dirty_at_start = srv.dirty.load(); });
+  if (!snap) co_return false;
+  const std::int64_t started = srv.bgsave_started_ms.load();
   util::log_notice("Background saving started");
-  asio::co_spawn(srv.io(), run_background_save(srv, snap, now, dirty_at_start), [](std::exception_ptr e) {
+  asio::co_spawn(srv.io(), run_background_save(srv, snap, started, dirty_at_start), [](std::exception_ptr e) {
     if (e) util::log_warning("Background saving failed with an exception");
   });
   co_return true;

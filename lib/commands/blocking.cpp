@@ -7,6 +7,8 @@
 
 #include "commands/background_save.hpp"
 #include "commands/helpers.hpp"
+#include "commands/propagation.hpp"
+#include "replication/replication_state.hpp"
 #include "util/clock.hpp"
 #include "util/numbers.hpp"
 
@@ -105,6 +107,13 @@ asio::awaitable<void> run_blocking(command_context& ctx, blocking_call call) {
       ctx.ready_keys = &ready;
       replied = call.attempt(ctx);
       ctx.ready_keys = nullptr;
+      // What the attempt popped goes to replicas now, while its shards are
+      // held, ahead of the pops of the waiters it serves below.
+      if (replied && ctx.effects) {
+        flush_effects(ctx);
+        if (!ctx.effects->commands.empty()) ctx.client.repl_write_offset = srv.repl().offset();
+        ctx.effects->clear();
+      }
       if (!replied) {
         // Counted before registering, on the shard: a push that follows on
         // this shard sees it and signals.

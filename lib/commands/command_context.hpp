@@ -14,6 +14,7 @@
 #include "resp/reply_writer.hpp"
 #include "server/client_state.hpp"
 #include "server/server_context.hpp"
+#include "replication/effects.hpp"
 #include "store/database.hpp"
 
 namespace shrike::commands {
@@ -33,6 +34,9 @@ class session_hooks {
   // queued into its outbox first, so what the caller queues there next
   // (subscription confirmations) follows them in order.
   virtual server::outbox& enter_pubsub() = 0;
+  // PSYNC/SYNC: the connection is a replica from now on; what it receives
+  // (the RDB, the stream) goes through its outbox.
+  virtual server::outbox& become_replica() = 0;
   // Blocking commands: waits until `c` is woken (true), its deadline passes
   // (true, after claiming it: the caller sees no outcome recorded) or the peer
   // disconnects (false). Bytes that arrive meanwhile are kept for after the
@@ -51,6 +55,9 @@ struct command_context {
   // Keys (db, key) that gained list or sorted-set elements during the command:
   // clients blocked on them are served once the command is done.
   std::vector<std::pair<std::size_t, std::string>>* ready_keys = nullptr;
+  // Set while this server propagates writes to replicas: what the command
+  // propagates if not its own arguments (commands/propagation.hpp).
+  replication::effects* effects = nullptr;
 
   std::size_t argc() const { return argv.size(); }
   std::string_view arg(std::size_t i) const { return argv[i]; }

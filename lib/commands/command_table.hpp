@@ -117,5 +117,9 @@ void register_stream_commands(command_table& t);
 void register_pubsub_commands(command_table& t);
 void register_background_save_commands(command_table& t);
 void register_persistence_commands(command_table& t);
+void register_script_commands(command_table& t);    // commands/script_commands.cpp
+void register_function_commands(command_table& t);  // commands/function_commands.cpp
+void register_replication_commands(command_table& t);
+void register_acl_commands(command_table& t);
 
 }  // namespace shrike::commands

@@ -1,9 +1,13 @@
 // Connection: PING, ECHO, QUIT, HELLO, AUTH, RESET, CLIENT.
+#include <optional>
 #include <string>
 
+#include "acl/acl.hpp"
 #include "commands/blocking.hpp"
+#include "commands/client_info.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "replication/replication_state.hpp"
 #include "util/clock.hpp"
 
 namespace shrike::commands {
@@ -31,14 +35,9 @@ void cmd_quit(command_context& ctx) {
   if (ctx.session) ctx.session->close_after_reply();
 }
 
-// ACLAuthenticateUser for the default user only (ACL users come later):
-// "default" with `requirepass` unset accepts any password.
+// ACLAuthenticateUser (acl/acl.hpp): failures go to the ACL LOG.
 bool authenticate(command_context& ctx, std::string_view user, std::string_view pass) {
-  if (user != "default") return false;
-  std::string required = ctx.srv.requirepass();
-  if (!required.empty() && pass != required) return false;
-  ctx.client.authenticated = true;
-  return true;
+  return acl::authenticate(ctx.srv, ctx.client, user, pass, ctx.arg(0));
 }
 
 constexpr std::string_view wrongpass = "-WRONGPASS invalid username-password pair or user is disabled.";
@@ -47,7 +46,7 @@ void cmd_auth(command_context& ctx) {
   if (ctx.argc() > 3) return ctx.out.error(errors::syntax);
   std::string_view user = "default", pass;
   if (ctx.argc() == 2) {
-    if (ctx.srv.requirepass().empty())
+    if (ctx.srv.acl().default_nopass())
       return ctx.out.error(
           "AUTH <password> called without any password configured for the default user. Are you sure your "
           "configuration is correct?");
@@ -105,7 +104,7 @@ void cmd_hello(command_context& ctx) {
   if (has_auth && !authenticate(ctx, user, pass)) return ctx.out.error(wrongpass);
   if (!ctx.client.authenticated)
     return ctx.out.error(
-        "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH "
+        "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH "
         "<user> <pass> option can be used to authenticate the client and select the RESP protocol version at the "
         "same time");
   if (has_name) set_name(ctx, name);
@@ -125,7 +124,7 @@ void cmd_hello(command_context& ctx) {
   ctx.out.bulk("mode");
   ctx.out.bulk("standalone");
   ctx.out.bulk("role");
-  ctx.out.bulk("master");
+  ctx.out.bulk(ctx.srv.repl().is_replica() ? "replica" : "master");
   ctx.out.bulk("modules");
   ctx.out.array(0);
 }
@@ -140,20 +139,25 @@ void cmd_reset(command_context& ctx) {
   ctx.out.simple("RESET");
 }
 
+}  // namespace
+
 // --- CLIENT -----------------------------------------------------------------
 
 std::string client_line(const server::client_state& c, std::int64_t now_ms) {
-  std::string name, cmd, lib_name, lib_ver;
+  std::string name, cmd, lib_name, lib_ver, user;
   {
     std::lock_guard lock(c.info_mutex);
     name = c.name;
     lib_name = c.lib_name;
     lib_ver = c.lib_ver;
+    user = c.user_name;
     cmd = c.last_command.load(std::memory_order_relaxed);
   }
   const std::int64_t now_s = now_ms / 1000;
   const int sub = c.sub_count.load(), psub = c.psub_count.load(), ssub = c.ssub_count.load();
   std::string flags;
+  if (c.role.load() == server::peer_role::master) flags += 'M';
+  if (c.role.load() == server::peer_role::replica) flags += 'S';
   if (sub + psub + ssub > 0) flags += 'P';
   if (c.blocked.load()) flags += 'b';
   if (flags.empty()) flags = "N";
@@ -167,10 +171,12 @@ std::string client_line(const server::client_state& c, std::int64_t now_ms) {
                      " qbuf=" + std::to_string(c.query_buffer.load()) + " qbuf-free=0 argv-mem=0 multi-mem=0" +
                      " rbs=1024 rbp=0 obl=0 oll=0 omem=" + std::to_string(omem) +
                      " tot-mem=" + std::to_string(c.query_buffer.load() + 1024 + omem) +
-                     " events=r cmd=" + cmd + " user=default redir=-1 resp=" + std::to_string(c.resp) +
+                     " events=r cmd=" + cmd + " user=" + user + " redir=-1 resp=" + std::to_string(c.resp) +
                      " lib-name=" + lib_name + " lib-ver=" + lib_ver;
   return line;
 }
+
+namespace {
 
 void cmd_client_id(command_context& ctx) { ctx.out.integer(static_cast<std::int64_t>(ctx.client.id)); }
 
@@ -228,9 +234,11 @@ void cmd_client_getname(command_context& ctx) {
     ctx.out.bulk(name);
 }
 
-// A client's class for TYPE filters: pubsub while it has subscriptions
-// (Redis's CLIENT_PUBSUB), normal otherwise; no masters or replicas yet.
+// A client's class for TYPE filters: our master's link, a replica's link,
+// pubsub while it has subscriptions (Redis's CLIENT_PUBSUB), else normal.
 std::string_view client_type(const server::client_state& c) {
+  if (c.role.load() == server::peer_role::master) return "master";
+  if (c.role.load() == server::peer_role::replica) return "replica";
   return c.sub_count.load() + c.psub_count.load() + c.ssub_count.load() > 0 ? "pubsub" : "normal";
 }
 
@@ -274,6 +282,7 @@ void cmd_client_kill(command_context& ctx) {
   // Old form: CLIENT KILL addr:port. New form: filters, replies the count.
   std::string_view addr, laddr;
   std::string type;
+  std::optional<std::string> user;
   std::int64_t id = 0;
   bool skipme = true, filtered = false;
   if (ctx.argc() == 3) {
@@ -298,7 +307,8 @@ void cmd_client_kill(command_context& ctx) {
         type = iequals(val, "slave") ? "replica" : std::string(val);
         for (auto& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       } else if (iequals(opt, "user")) {
-        if (val != "default") return ctx.out.error("No such user '" + std::string(val) + "'");
+        if (!ctx.srv.acl().find(val)) return ctx.out.error("No such user '" + std::string(val) + "'");
+        user = std::string(val);
       } else if (iequals(opt, "skipme")) {
         if (iequals(val, "yes"))
           skipme = true;
@@ -320,6 +330,10 @@ void cmd_client_kill(command_context& ctx) {
     if (!laddr.empty() && c->laddr != laddr) continue;
     if (id && c->id != static_cast<std::uint64_t>(id)) continue;
     if (!type.empty() && client_type(*c) != type) continue;
+    if (user) {
+      std::lock_guard lock(c->info_mutex);
+      if (c->user_name != *user) continue;
+    }
     if (c->id == ctx.client.id) {
       if (filtered && skipme) continue;
       if (ctx.session) ctx.session->close_after_reply();

@@ -12,6 +12,7 @@
 
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/propagation.hpp"
 #include "commands/scan_args.hpp"
 #include "store/hash_value.hpp"
 #include "util/glob.hpp"
@@ -269,6 +270,7 @@ void cmd_hincrbyfloat(command_context& ctx) {
   store::hash_set(db, e, field, text, limits(ctx), created);
   notify_event(ctx, notify::hash, "hincrbyfloat", key);
   ctx.out.bulk(text);
+  propagate_as(ctx, {"HSET", key, field, text});  // the result: float rounding may differ
 }
 
 // HRANDFIELD key count [WITHVALUES] (hrandfieldWithCountCommand): a positive

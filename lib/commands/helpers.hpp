@@ -12,15 +12,11 @@
 #include "commands/keyspace_notify.hpp"
 #include "store/database.hpp"
 #include "util/numbers.hpp"
+#include "util/text.hpp"
 
 namespace shrike::commands {
 
-inline bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
+using util::iequals;
 
 // getLongLongFromObjectOrReply.
 inline bool int_arg(command_context& ctx, std::size_t i, std::int64_t& v) {

@@ -10,6 +10,7 @@
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/propagation.hpp"
 #include "commands/scan_args.hpp"
 #include "util/glob.hpp"
 
@@ -223,12 +224,15 @@ void expire_generic(command_context& ctx, std::int64_t basetime, bool seconds) {
     if ((flags & exp_gt) && (when <= current || current == -1)) return ctx.out.integer(0);
     if ((flags & exp_lt) && current != -1 && when >= current) return ctx.out.integer(0);
   }
+  // Replicas get the absolute instant (or the DEL it amounts to).
   if (when <= ctx.now_ms) {
     db.erase_entry(e);
     notify_event(ctx, notify::generic, "del", key);
+    propagate_as(ctx, {"DEL", key});
   } else {
     db.set_expire(e, when);
     notify_event(ctx, notify::generic, "expire", key);
+    propagate_as(ctx, {"PEXPIREAT", key, std::to_string(when)});
   }
   ctx.out.integer(1);
 }

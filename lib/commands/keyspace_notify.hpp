@@ -13,6 +13,7 @@
 
 #include "commands/command_context.hpp"
 #include "commands/pubsub.hpp"
+#include "replication/replication_state.hpp"
 #include "server/keyspace_events.hpp"
 #include "server/server_context.hpp"
 #include "store/database.hpp"
@@ -55,13 +56,21 @@ inline bool creating_key(command_context& ctx, store::database& db, std::string_
   return db.lookup(key, ctx.now_ms) == nullptr;
 }
 
-// The store's hook: publishes "expired" (class x) for the keys removed by
-// lazy or active expiry. The server installs one on its shard set.
+// The store's hook: for the keys removed by lazy or active expiry, a DEL to
+// the replicas and the "expired" event (class x). The server installs one on
+// its shard set.
 class expiry_notifier final : public store::key_listener {
  public:
   explicit expiry_notifier(server::server_context& srv) : srv_(srv) {}
-  bool wants_expired() const override { return notify_enabled(srv_, notify::expired); }
+  bool wants_expired() const override {
+    return notify_enabled(srv_, notify::expired) || srv_.repl().propagating();
+  }
+  // Replicas never expire keys themselves: they get the DEL from here.
   void expired(std::size_t db, std::string_view key) override {
+    if (srv_.repl().propagating()) {
+      const std::string_view del[] = {"DEL", key};
+      srv_.repl().feed(db, del);
+    }
     notify_keyspace_event(srv_, notify::expired, "expired", key, db);
   }
 

@@ -8,6 +8,7 @@
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/propagation.hpp"
 #include "store/list_value.hpp"
 #include "util/clock.hpp"
 
@@ -391,6 +392,8 @@ bool move_generic(command_context& ctx, std::string_view src, std::string_view d
   // Redis's order: the push (and "new") on the destination, then the pop.
   push_one({ctx.srv, ctx.client.db, ddb, dst}, ctx.now_ms, d, value, to_left);
   elements_removed({ctx.srv, ctx.client.db, sdb, src}, s, from_left);
+  // BLMOVE/BRPOPLPUSH reach replicas as the move they made.
+  if (block_if_missing) propagate_as(ctx, {"LMOVE", src, dst, from_left ? "LEFT" : "RIGHT", to_left ? "LEFT" : "RIGHT"});
   ctx.out.bulk(value);
   signal_key_ready(ctx, dst);
   return true;
@@ -454,6 +457,7 @@ bool pop_first_nonempty(command_context& ctx, const std::vector<std::string_view
     } else {
       pop_range_with_key(ctx.out, k, e, left, count);
     }
+    propagate_as(ctx, pop_effect(left ? "LPOP" : "RPOP", key, count));
     return true;
   }
   return false;
@@ -496,6 +500,7 @@ class list_waiter final : public key_waiter {
       } else {
         pop_range_with_key(out, k, e, left, count);
       }
+      propagate_effect(srv, db, pop_effect(left ? "LPOP" : "RPOP", key, count));
       outcome = block_outcome::served;
       return;
     }
@@ -514,6 +519,7 @@ class list_waiter final : public key_waiter {
     std::string value = pop_one(*store::as_list(e), left);
     push_one({srv, db, d, dst}, now, t, value, to_left);
     elements_removed(k, e, left);
+    propagate_effect(srv, db, {"LMOVE", key, dst, left ? "LEFT" : "RIGHT", to_left ? "LEFT" : "RIGHT"});
     out.bulk(value);
     ready.emplace_back(db, dst);
     outcome = block_outcome::served;

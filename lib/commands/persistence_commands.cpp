@@ -10,8 +10,10 @@
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/propagation.hpp"
 #include "commands/persistence.hpp"
 #include "persistence/rdb_file.hpp"
+#include "scripting/rdb_functions.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
 
@@ -109,7 +111,15 @@ void cmd_restore(command_context& ctx) {
   if (ttl && ttl <= ctx.now_ms) {
     // Already expired: nothing is added (the old value, if any, is gone).
     if (deleted) notify_event(ctx, notify::generic, "del", key);
+    propagate_as(ctx, {"DEL", key});
     return ctx.out.ok();
+  }
+  if (ttl && !absttl && ctx.effects) {
+    // A relative TTL reaches replicas as the instant it ends (ABSTTL).
+    std::vector<std::string> v(ctx.argv.begin(), ctx.argv.end());
+    v[2] = std::to_string(ttl);
+    v.emplace_back("ABSTTL");
+    propagate_as(ctx, std::move(v));
   }
   const value_type type = v.type;
   entry* e = persistence::store_value(db, key, std::move(v), ctx.now_ms);
@@ -146,6 +156,7 @@ persistence::rdb_save_options rdb_save_options_for(server::server_context& srv) 
   o.checksum = srv.config().get_bool("rdbchecksum");
   o.list_fill = static_cast<int>(srv.list_max_listpack_size.load());
   o.save_idle = srv.config().get_one("maxmemory-policy").value_or("").find("lru") != std::string::npos;
+  o.functions = scripting::libraries_for_rdb(srv);
   return o;
 }
 
@@ -172,6 +183,7 @@ bool load_rdb_at_startup(server::server_context& srv) {
   opts.limits = rdb_load_limits(srv);
   opts.now_ms = util::now_ms();
   opts.verify_checksum = srv.config().get_bool("rdbchecksum");
+  opts.on_function = scripting::rdb_function_loader(srv);
   try {
     auto res = persistence::load_file(path, srv.shards(), opts);
     if (!res) return true;

@@ -7,6 +7,7 @@
 #include "commands/command_context.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/propagation.hpp"
 #include "commands/pubsub.hpp"
 #include "server/keyspace_events.hpp"
 #include "util/clock.hpp"
@@ -159,6 +160,8 @@ void cmd_punsubscribe(command_context& ctx) {
 
 void cmd_publish(command_context& ctx) {
   ctx.out.integer(ctx.srv.pubsub().publish(channel_kind::global, ctx.arg(1), ctx.arg(2), ctx.now_ms));
+  // As Redis: the replicas' subscribers get the message too.
+  propagate_as(ctx, {"PUBLISH", ctx.arg(1), ctx.arg(2)});
 }
 
 void cmd_spublish(command_context& ctx) {

@@ -15,6 +15,9 @@
 
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/replication.hpp"
+#include "replication/replication_state.hpp"
+#include "scripting/info.hpp"
 #include "util/clock.hpp"
 #include "util/glob.hpp"
 
@@ -341,6 +344,7 @@ void cmd_info(command_context& ctx) {
     line(out, "used_memory_rss_human", human_bytes(rss));
     line(out, "used_memory_peak", used);
     line(out, "used_memory_peak_human", human_bytes(used));
+    scripting::append_info_memory(srv, out);  // used_memory_lua ... used_memory_scripts_human
     line(out, "maxmemory", srv.config().get_int("maxmemory"));
     line(out, "maxmemory_human", human_bytes(static_cast<std::uint64_t>(srv.config().get_int("maxmemory"))));
     line(out, "maxmemory_policy", srv.config().get_one("maxmemory-policy").value_or("noeviction"));
@@ -394,6 +398,9 @@ void cmd_info(command_context& ctx) {
     line(out, "total_net_input_bytes", st.net_input_bytes.load());
     line(out, "total_net_output_bytes", st.net_output_bytes.load());
     line(out, "rejected_connections", st.rejected_connections.load());
+    line(out, "sync_full", static_cast<std::int64_t>(srv.repl().sync_full.load()));
+    line(out, "sync_partial_ok", static_cast<std::int64_t>(srv.repl().sync_partial_ok.load()));
+    line(out, "sync_partial_err", static_cast<std::int64_t>(srv.repl().sync_partial_err.load()));
     std::uint64_t expired = 0;
     for (std::size_t s = 0; s < srv.shards().size(); ++s)
       for (std::size_t d = 0; d < srv.databases(); ++d) expired += srv.shards().at(s).db(d).expired_total();
@@ -405,19 +412,7 @@ void cmd_info(command_context& ctx) {
     line(out, "pubsub_patterns", static_cast<std::int64_t>(ctx.srv.pubsub().pattern_count()));
     line(out, "total_error_replies", st.error_replies.load());
   }
-  if (section("replication")) {
-    line(out, "role", std::string("master"));
-    line(out, "connected_slaves", 0);
-    line(out, "master_failover_state", std::string("no-failover"));
-    line(out, "master_replid", srv.run_id());
-    line(out, "master_replid2", std::string(40, '0'));
-    line(out, "master_repl_offset", 0);
-    line(out, "second_repl_offset", -1);
-    line(out, "repl_backlog_active", 0);
-    line(out, "repl_backlog_size", 1048576);
-    line(out, "repl_backlog_first_byte_offset", 0);
-    line(out, "repl_backlog_histlen", 0);
-  }
+  if (section("replication")) out += replication_info_text(srv);
   if (section("cpu")) {
     rusage self{};
     getrusage(RUSAGE_SELF, &self);
@@ -522,6 +517,24 @@ void cmd_slowlog_help(command_context& ctx) {
   });
 }
 
+// DEBUG's subcommands that do not wait: also its form inside MULTI/EXEC.
+void cmd_debug_now(command_context& ctx) {
+  if (iequals(ctx.arg(1), "sleep") && ctx.argc() == 3) {  // (in a transaction: no wait)
+    double seconds = 0;
+    if (!util::parse_double(ctx.arg(2), seconds)) return ctx.out.error(errors::not_float);
+    return ctx.out.ok();
+  }
+  if (iequals(ctx.arg(1), "set-active-expire") && ctx.argc() == 3) return ctx.out.ok();
+  if (iequals(ctx.arg(1), "error") && ctx.argc() == 3) {  // the text as an error reply (client tests)
+    std::string text(ctx.arg(2));
+    for (auto& c : text)
+      if (c == '\r' || c == '\n') c = ' ';
+    return ctx.out.error("-" + text);
+  }
+  std::string sub(ctx.arg(1));
+  ctx.out.error("Unknown subcommand or wrong number of arguments for '" + std::string(sub.c_str()) + "'. Try DEBUG HELP.");
+}
+
 boost::asio::awaitable<void> cmd_debug(command_context& ctx) {
   if (iequals(ctx.arg(1), "sleep") && ctx.argc() == 3) {
     double seconds = 0;
@@ -535,12 +548,8 @@ boost::asio::awaitable<void> cmd_debug(command_context& ctx) {
     ctx.out.ok();
     co_return;
   }
-  if (iequals(ctx.arg(1), "set-active-expire") && ctx.argc() == 3) {
-    ctx.out.ok();
-    co_return;
-  }
-  std::string sub(ctx.arg(1));
-  ctx.out.error("Unknown subcommand or wrong number of arguments for '" + std::string(sub.c_str()) + "'. Try DEBUG HELP.");
+  cmd_debug_now(ctx);
+  co_return;
 }
 
 boost::asio::awaitable<void> cmd_shutdown(command_context& ctx) {
@@ -588,7 +597,7 @@ void register_server_commands(command_table& t) {
   t.add("slowlog|len", exec_kind::local, cmd_slowlog_len);
   t.add("slowlog|reset", exec_kind::local, cmd_slowlog_reset);
   t.add("slowlog|help", exec_kind::local, cmd_slowlog_help);
-  t.add_async("debug", cmd_debug);
+  t.add_async("debug", cmd_debug, cmd_debug_now);
   t.add_async("shutdown", cmd_shutdown);
 }
 
@@ -612,6 +621,10 @@ void register_all_commands() {
   register_pubsub_commands(t);
   register_background_save_commands(t);
   register_persistence_commands(t);
+  register_script_commands(t);
+  register_function_commands(t);
+  register_replication_commands(t);
+  register_acl_commands(t);
 }
 
 }  // namespace shrike::commands

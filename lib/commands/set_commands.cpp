@@ -13,6 +13,7 @@
 
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/propagation.hpp"
 #include "commands/scan_args.hpp"
 #include "store/set_value.hpp"
 #include "util/glob.hpp"
@@ -157,11 +158,15 @@ void spop_with_count(command_context& ctx) {
     all.for_each([&](std::string_view m) { ctx.out.bulk(m); });
     db.erase_entry(e);
     notify_event(ctx, notify::generic, "del", key);
+    propagate_as(ctx, {"DEL", key});
     return;
   }
   const auto n = static_cast<std::size_t>(count);
   std::size_t remaining = size - n;
   ctx.out.set(n);
+  // Replicas remove the members this pop chose (SREM), not random ones.
+  std::vector<std::string> srem;
+  if (ctx.effects) srem = {"SREM", std::string(key)};
   if (remaining * 5 > n) {
     // Few to pop: pick and remove them one by one.
     for (std::size_t i = 0; i < n; ++i) {
@@ -169,7 +174,9 @@ void spop_with_count(command_context& ctx) {
       bool erased;
       e = store::set_erase(db, e, m, erased);
       ctx.out.bulk(m);
+      if (ctx.effects) srem.push_back(std::move(m));
     }
+    propagate_as(ctx, std::move(srem));
     return;
   }
   // Most of the set goes: move the survivors into a new set, reply with what
@@ -183,11 +190,15 @@ void spop_with_count(command_context& ctx) {
     bool erased;
     e = store::set_erase(db, e, m, erased);
   }
-  store::set_for_each(e, [&](std::string_view m) { ctx.out.bulk(m); });
+  store::set_for_each(e, [&](std::string_view m) {
+    ctx.out.bulk(m);
+    if (ctx.effects) srem.emplace_back(m);
+  });
   const std::int64_t ttl = store::database::expire_of(e);
   db.erase_entry(e);
   entry* fresh = survivors.store(db, key, ctx.now_ms);
   if (ttl >= 0) db.set_expire(fresh, ttl);
+  propagate_as(ctx, std::move(srem));
 }
 
 void cmd_spop(command_context& ctx) {
@@ -202,6 +213,7 @@ void cmd_spop(command_context& ctx) {
   bool erased;
   e = store::set_erase(db, e, m, erased);
   ctx.out.bulk(m);
+  propagate_as(ctx, {"SREM", key, m});
   notify_event(ctx, notify::set, "spop", key);
   if (store::set_size(e) == 0) {
     db.erase_entry(e);

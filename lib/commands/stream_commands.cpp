@@ -7,6 +7,8 @@
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/propagation.hpp"
+#include "replication/replication_state.hpp"
 #include "commands/stream_helpers.hpp"
 #include "store/stream_value.hpp"
 #include "util/clock.hpp"
@@ -182,6 +184,23 @@ void cmd_xadd(command_context& ctx) {
   if (a.trim.how != stream_trim_args::strategy::none && s->trim(a.trim))
     notify_event(ctx, notify::stream, "xtrim", key);
   signal_key_ready(ctx, key);
+  // Replicas get the id this XADD chose and, for an approximate trim
+  // (whose result depends on how entries are grouped in memory), the
+  // exact length it left.
+  if (ctx.effects && (!a.id_given || !a.seq_given || a.trim.approx)) {
+    std::vector<std::string> v{"XADD", std::string(key)};
+    if (a.no_mkstream) v.emplace_back("NOMKSTREAM");
+    if (a.trim.approx) {
+      v.insert(v.end(), {"MAXLEN", "=", std::to_string(s->length)});
+    } else if (a.trim.how != stream_trim_args::strategy::none) {
+      v.insert(v.end(), {a.trim.how == stream_trim_args::strategy::maxlen ? "MAXLEN" : "MINID", "=",
+                         a.trim.how == stream_trim_args::strategy::maxlen ? std::to_string(a.trim.maxlen)
+                                                                          : a.trim.minid.str()});
+    }
+    v.push_back(id.str());
+    v.insert(v.end(), ctx.argv.begin() + static_cast<std::ptrdiff_t>(field_pos), ctx.argv.end());
+    propagate_as(ctx, std::move(v));
+  }
 }
 
 void cmd_xlen(command_context& ctx) {
@@ -261,6 +280,7 @@ void cmd_xtrim(command_context& ctx) {
   const std::int64_t deleted = as_stream(e)->trim(a.trim);
   if (deleted) notify_event(ctx, notify::stream, "xtrim", key);
   ctx.out.integer(deleted);
+  if (a.trim.approx) propagate_as(ctx, {"XTRIM", key, "MAXLEN", "=", std::to_string(as_stream(e)->length)});
 }
 
 // XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]
@@ -352,7 +372,8 @@ store::stream_group* find_group(stream_value& s, std::string_view name) {
 // New entries for a group (XREADGROUP `>`): entries after `after`, each one
 // advancing the group and, unless NOACK, becoming pending for `c`.
 void reply_group_new(resp::reply_writer& out, stream_value& s, store::stream_group& g, store::stream_consumer& c,
-                     stream_id after, std::int64_t count, bool noack, std::int64_t now_ms) {
+                     stream_id after, std::int64_t count, bool noack, std::int64_t now_ms,
+                     std::vector<stream_id>* delivered) {
   const std::size_t marker = out.begin_deferred();
   after.incr();
   const std::size_t n = s.range(after, stream_id::max(), static_cast<std::size_t>(count), false,
@@ -360,6 +381,7 @@ void reply_group_new(resp::reply_writer& out, stream_value& s, store::stream_gro
                                   if (id > g.last_id) s.advance_group(g, id);
                                   write_entry(out, id, fv);
                                   if (!noack) g.deliver(id, c, now_ms);
+                                  if (delivered) delivered->push_back(id);
                                 });
   out.end_deferred_array(marker, n);
 }
@@ -367,7 +389,8 @@ void reply_group_new(resp::reply_writer& out, stream_value& s, store::stream_gro
 // A consumer's history (XREADGROUP with an id): its pending entries after
 // `after`, each delivered once more; an entry deleted since is [id, nil].
 void reply_group_history(resp::reply_writer& out, const stream_value& s, store::stream_group& g,
-                         const store::stream_consumer& c, stream_id after, std::int64_t count, std::int64_t now_ms) {
+                         const store::stream_consumer& c, stream_id after, std::int64_t count, std::int64_t now_ms,
+                         std::vector<stream_id>* delivered) {
   const std::size_t marker = out.begin_deferred();
   after.incr();
   std::size_t n = 0;
@@ -377,6 +400,7 @@ void reply_group_history(resp::reply_writer& out, const stream_value& s, store::
       auto& nack = g.pel.find(*it)->second;
       nack.delivery_time = now_ms;
       ++nack.delivery_count;
+      if (delivered) delivered->push_back(*it);
     } else {
       out.array(2);
       write_id(out, *it);
@@ -388,10 +412,14 @@ void reply_group_history(resp::reply_writer& out, const stream_value& s, store::
 
 // One stream's part of a reply: [key, entries] (a map pair in RESP3).
 // `after` is the id the entries must follow; `g` is the group of XREADGROUP.
-// A consumer that XREADGROUP creates is notified in db `db`.
+// A consumer that XREADGROUP creates is notified in db `db`. With `effects`,
+// what replicas must apply is added there, as Redis 7.0 propagates a group
+// read: the consumer's creation, an XCLAIM ... FORCE JUSTID per delivered
+// entry (with its delivery time and count), and the group's new last id.
 void write_stream_part(server::server_context& srv, std::size_t db, resp::reply_writer& out, int resp,
                        std::string_view key, stream_value& s, stream_id after, const xread_state& st,
-                       std::int64_t count, store::stream_group* g, bool history, std::int64_t now_ms) {
+                       std::int64_t count, store::stream_group* g, bool history, std::int64_t now_ms,
+                       std::vector<std::vector<std::string>>* effects) {
   if (resp == 2) out.array(2);
   out.bulk(key);
   if (!g) {
@@ -399,11 +427,25 @@ void write_stream_part(server::server_context& srv, std::size_t db, resp::reply_
     reply_range(out, s, after, stream_id::max(), static_cast<std::size_t>(count), false);
     return;
   }
+  const std::string k(key);
+  if (effects && !g->find_consumer(st.consumer))
+    effects->push_back({"XGROUP", "CREATECONSUMER", k, st.group, st.consumer});
   store::stream_consumer& c = streams::touch_consumer(srv, db, key, *g, st.consumer, now_ms);
+  std::vector<stream_id> delivered;
+  std::vector<stream_id>* track = effects ? &delivered : nullptr;
   if (history)
-    reply_group_history(out, s, *g, c, after, count, now_ms);
+    reply_group_history(out, s, *g, c, after, count, now_ms, track);
   else
-    reply_group_new(out, s, *g, c, after, count, st.noack, now_ms);
+    reply_group_new(out, s, *g, c, after, count, st.noack, now_ms, track);
+  if (!effects || delivered.empty()) return;
+  const std::string last = g->last_id.str();
+  for (const auto& id : delivered) {
+    auto nack = g->pel.find(id);
+    if (nack == g->pel.end()) continue;  // NOACK
+    effects->push_back({"XCLAIM", k, st.group, st.consumer, "0", id.str(), "TIME", std::to_string(nack->second.delivery_time),
+                        "RETRYCOUNT", std::to_string(nack->second.delivery_count), "FORCE", "JUSTID", "LASTID", last});
+  }
+  if (!history) effects->push_back({"XGROUP", "SETID", k, st.group, last, "ENTRIESREAD", std::to_string(g->entries_read)});
 }
 
 bool xread_attempt(command_context& ctx, xread_state& st) {
@@ -467,9 +509,12 @@ bool xread_attempt(command_context& ctx, xread_state& st) {
       continue;
     }
     if (parts++ == 0) marker = ctx.out.begin_deferred();
+    std::vector<std::vector<std::string>> effects;
     write_stream_part(ctx.srv, ctx.client.db, ctx.out, ctx.client.resp, st.keys[i], *s, after, st, st.count,
-                      groups[i], history, ctx.now_ms);
+                      groups[i], history, ctx.now_ms, ctx.effects && st.with_group ? &effects : nullptr);
+    for (auto& e : effects) propagate_as(ctx, std::move(e));
   }
+  if (st.with_group) propagate_nothing(ctx);  // what it did, if anything, is recorded above
   if (parts) {
     if (ctx.client.resp == 2)
       ctx.out.end_deferred_array(marker, parts);
@@ -517,7 +562,15 @@ class xread_waiter final : public key_waiter {
     else
       out.map(1);
     // Redis serves a blocked reader 1000 entries at most unless it set COUNT.
-    write_stream_part(srv, db, out, resp, key, s, after, *st_, st_->count ? st_->count : 1000, g, false, now);
+    std::vector<std::vector<std::string>> effects;
+    const bool propagate = g && srv.repl().propagating();
+    write_stream_part(srv, db, out, resp, key, s, after, *st_, st_->count ? st_->count : 1000, g, false, now,
+                      propagate ? &effects : nullptr);
+    if (!effects.empty()) {
+      std::vector<std::pair<std::size_t, std::vector<std::string>>> tx;
+      for (auto& e : effects) tx.emplace_back(db, std::move(e));
+      srv.repl().feed_transaction(tx);
+    }
   }
 
  private:

@@ -6,6 +6,7 @@
 
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/propagation.hpp"
 
 namespace shrike::commands {
 
@@ -119,6 +120,7 @@ void set_generic(command_context& ctx, unsigned flags, std::string_view key, std
   }
   entry* found = db.lookup(key, ctx.now_ms);
   if (((flags & opt_nx) && found) || ((flags & opt_xx) && !found)) {
+    propagate_nothing(ctx);
     if (!(flags & opt_get)) {
       if (integer_replies)
         ctx.out.integer(0);
@@ -131,6 +133,8 @@ void set_generic(command_context& ctx, unsigned flags, std::string_view key, std
   if (!found) notify_new(ctx, key);
   notify_event(ctx, notify::string, "set", key);
   if (has_expire) notify_event(ctx, notify::generic, "expire", key);
+  // A relative or second-based TTL reaches replicas as the instant it ends.
+  if (has_expire && !(flags & opt_pxat)) propagate_as(ctx, {"SET", key, value, "PXAT", std::to_string(ms)});
   if (!(flags & opt_get)) {
     if (integer_replies)
       ctx.out.integer(1);
@@ -169,6 +173,7 @@ void cmd_getdel(command_context& ctx) {
   ctx.out.bulk(e->str());
   db.erase_entry(e);
   notify_event(ctx, notify::generic, "del", ctx.arg(1));
+  propagate_as(ctx, {"DEL", ctx.arg(1)});
 }
 
 void cmd_getex(command_context& ctx) {
@@ -182,15 +187,19 @@ void cmd_getex(command_context& ctx) {
   std::int64_t ms = 0;
   if ((flags & any_expire) && !expire_ms(ctx, expire, flags, ms)) return;
   ctx.out.bulk(e->str());
+  propagate_nothing(ctx);  // unless it changed the TTL (below)
   if ((flags & (opt_pxat | opt_exat)) && ms <= ctx.now_ms) {
     db.erase_entry(e);
     notify_event(ctx, notify::generic, "del", ctx.arg(1));
+    propagate_as(ctx, {"DEL", ctx.arg(1)});
   } else if (flags & any_expire) {
     db.set_expire(e, ms);
     notify_event(ctx, notify::generic, "expire", ctx.arg(1));
+    propagate_as(ctx, {"PEXPIREAT", ctx.arg(1), std::to_string(ms)});
   } else if ((flags & opt_persist) && e->has_expire()) {
     db.persist(e);
     notify_event(ctx, notify::generic, "persist", ctx.arg(1));
+    propagate_as(ctx, {"PERSIST", ctx.arg(1)});
   }
 }
 
@@ -310,6 +319,8 @@ void cmd_incrbyfloat(command_context& ctx) {
   if (!e) notify_new(ctx, ctx.arg(1));
   notify_event(ctx, notify::string, "incrbyfloat", ctx.arg(1));
   ctx.out.bulk(text);
+  // The result, not the addition: a replica's float rounding could differ.
+  propagate_as(ctx, {"SET", ctx.arg(1), text, "KEEPTTL"});
 }
 
 void cmd_getrange(command_context& ctx) {

@@ -6,11 +6,14 @@
 #include <new>
 #include <vector>
 
+#include "acl/acl.hpp"
 #include "commands/background_save.hpp"
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
 #include "commands/transaction.hpp"
+#include "replication/replication_state.hpp"
+#include "store/expiry_policy.hpp"
 #include "util/clock.hpp"
 
 namespace shrike::commands {
@@ -106,13 +109,26 @@ asio::awaitable<void> cmd_exec(command_context& ctx) {
       if (w.expire_at_ms >= 0 && w.expire_at_ms <= now) aborted = true;  // the watched key expired
     if (aborted) return ctx.out.null_array();
     ctx.out.array(queue.size());
+    // The master's transaction applied on a replica sees keys as the master
+    // does (store/expiry_policy.hpp).
+    store::expiry_policy::master_stream_scope applying(client.role.load() == server::peer_role::master);
+    // The writes' effects, fed as one MULTI/EXEC while the gates are held.
+    const bool propagating = client.role.load() == server::peer_role::normal && srv.repl().propagating();
+    std::vector<std::pair<std::size_t, std::vector<std::string>>> effects;
+    replication::effects fx;
     for (std::size_t i = 0; i < queue.size(); ++i) {
       const command_row& row = *queue[i].row;
       command_context c{srv, client, ctx.out, argvs[i], util::now_ms(), &row, ctx.session, &ready};
+      fx.clear();
+      if (propagating) c.effects = &fx;
       const auto t0 = std::chrono::steady_clock::now();
       const std::size_t errors_before = ctx.out.errors_written();
       const std::size_t mark = ctx.out.buffer().size();
-      if (!row.run) {
+      // Permissions are checked again: they may have changed since queueing.
+      const acl::verdict allowed = acl::check_command(srv, client, *row.info, argvs[i], acl::log_context::multi);
+      if (!allowed.ok()) {
+        ctx.out.error(acl::exec_error(allowed));
+      } else if (!row.run) {
         ctx.out.error("Command not allowed inside a transaction");
       } else {
         try {
@@ -127,10 +143,20 @@ asio::awaitable<void> cmd_exec(command_context& ctx) {
       row.stat.record_call(static_cast<std::uint64_t>(us));
       const bool failed = ctx.out.errors_written() != errors_before;
       if (failed) row.stat.record_failure();
+      if (propagating && (!failed || fx.replaced)) {
+        if (fx.replaced)
+          for (auto& e : fx.commands) effects.push_back(std::move(e));
+        else if ((row.info->flags & flag_write) && !(row.info->flags & flag_blocking))
+          effects.emplace_back(client.db, std::vector<std::string>(queue[i].args.begin(), queue[i].args.end()));
+      }
       if (!failed && srv.watches().active())
         // (SUBSCRIBE inside EXEC moves earlier replies to the outbox: the mark may be gone)
         note_write(srv, client.db, row, argvs[i],
                    std::string_view(ctx.out.buffer()).substr(std::min(mark, ctx.out.buffer().size())));
+    }
+    if (!effects.empty()) {
+      srv.repl().feed_transaction(effects);
+      client.repl_write_offset = srv.repl().offset();
     }
     if (!ready.empty()) serve_ready_keys(srv, ready);
   };

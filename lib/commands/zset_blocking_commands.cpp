@@ -8,6 +8,7 @@
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/propagation.hpp"
 #include "store/zset_value.hpp"
 #include "util/clock.hpp"
 
@@ -61,6 +62,7 @@ bool pop_first_nonempty(command_context& ctx, const std::vector<std::string_view
     if (!e) continue;
     if (!check_type(ctx, e, value_type::zset)) return true;
     pop_with_key(ctx.srv, ctx.client.db, ctx.out, db, e, key, from_max, count);
+    propagate_as(ctx, pop_effect(from_max ? "ZPOPMAX" : "ZPOPMIN", key, count));
     return true;
   }
   return false;
@@ -79,6 +81,7 @@ class zset_waiter final : public key_waiter {
     resp::reply_writer out(reply);
     out.set_protocol(resp);
     pop_with_key(srv, db, out, d, e, key, from_max, count);
+    propagate_effect(srv, db, pop_effect(from_max ? "ZPOPMAX" : "ZPOPMIN", key, count));
     outcome = block_outcome::served;
   }
 };

@@ -760,11 +760,19 @@ load_result read_rdb(rdb_input& in, const database_for& target, const load_optio
       case rdb::opcode_module_aux:
         in.fail("The RDB file contains AUX module data I can't load: no matching module '" +
                 module_type_name(r.length()) + "' (Shrike has no modules)");
+      case rdb::opcode_function2: {
+        if (!opts.on_function)
+          in.fail("The RDB file contains a function library (FUNCTION2), which this load cannot take");
+        std::string code = r.string();
+        try {
+          opts.on_function(std::move(code));
+        } catch (const std::exception& e) {
+          in.fail(std::string("Failed loading library, ") + e.what());
+        }
+        continue;
+      }
       case rdb::opcode_function:
-      case rdb::opcode_function2:
-        in.fail(
-            "The RDB file contains a function library (FUNCTION2), which Shrike cannot load: it has no scripting "
-            "(delete the libraries with FUNCTION FLUSH in Redis and save again)");
+        in.fail("The RDB file contains a function library in the format of Redis 7.0 release candidates (FUNCTION)");
       case rdb::opcode_eof: break;
       default:
         if (!rdb::is_object_type(type)) in.fail("Unknown RDB encoding type " + std::to_string(type));

@@ -9,8 +9,9 @@
 // STREAM_LISTPACKS 1 and 2. Opcodes: AUX, SELECTDB, RESIZEDB, EXPIRETIME (s)
 // and EXPIRETIME_MS, IDLE (applied to the key's access time) and FREQ
 // (skipped: we keep no LFU counter). Module values and module AUX data are
-// refused, and so are function libraries (FUNCTION/FUNCTION2: Shrike has no
-// scripting, and dropping a user's libraries silently would lose data).
+// refused. Function libraries (FUNCTION2) go to load_options::on_function;
+// without it, or in the pre-7.0 FUNCTION format, they are refused too
+// (dropping a user's libraries silently would lose data).
 //
 // The encoding a value gets is the one Redis 7.0 would give it after the
 // load (rdbLoadObject), under the *-max-listpack-* / set-max-intset-entries
@@ -130,6 +131,9 @@ struct load_options {
   std::int64_t now_ms = 0;
   bool skip_expired = true;     // as a master does: keys whose TTL passed are dropped
   bool verify_checksum = true;  // rdbchecksum
+  // Called with the code of each function library (FUNCTION2 record); throws
+  // std::exception to fail the load. Unset: a file with libraries is refused.
+  std::function<void(std::string&& code)> on_function;
 };
 
 // Reads a whole RDB stream into the databases `target` designates. Throws

@@ -258,6 +258,11 @@ void rdb_writer::header(const aux_fields& aux) {
     put_string(k);
     put_string(v);
   }
+  if (opts_.functions)
+    for (const auto& code : *opts_.functions) {
+      put_byte(rdb::opcode_function2);
+      put_string(code);
+    }
 }
 
 void rdb_writer::select_db(std::size_t db, std::uint64_t keys, std::uint64_t expires) {

@@ -24,6 +24,7 @@
 // STREAM_LISTPACKS_2, one listpack per chunk, with groups, PELs, consumers.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,9 @@ struct rdb_save_options {
   bool checksum = true;    // rdbchecksum: the trailer is 0 when off
   int list_fill = -2;      // list-max-listpack-size
   bool save_idle = false;  // an LRU maxmemory-policy: IDLE (seconds) before each key
+  // Function libraries (their code), written after the AUX fields as
+  // FUNCTION2 records (scripting/rdb_functions.hpp); null: none.
+  std::shared_ptr<const std::vector<std::string>> functions = nullptr;
 };
 
 using aux_fields = std::vector<std::pair<std::string, std::string>>;

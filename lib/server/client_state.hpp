@@ -20,10 +20,19 @@
 namespace shrike::commands {
 struct command_row;
 }
+namespace shrike::replication {
+struct replica_peer;
+}
+namespace shrike::acl {
+struct user;
+}
 
 namespace shrike::server {
 
 enum class reply_mode : std::uint8_t { on, off, skip_next, skip_this };
+
+// What the peer is to this server (CLIENT LIST flags M/S, TYPE master/replica).
+enum class peer_role : std::uint8_t { normal, master, replica };
 
 // A command queued by MULTI (owning its arguments: the read buffer moves on).
 struct queued_command {
@@ -42,6 +51,10 @@ struct client_state {
   std::size_t db = 0;
   int resp = 2;
   bool authenticated = false;
+  // ACL (acl/acl.hpp): the user the connection runs as, an immutable
+  // snapshot refreshed when the registry's epoch moves past `acl_epoch`.
+  std::shared_ptr<const acl::user> user;
+  std::uint64_t acl_epoch = 0;
   reply_mode replies = reply_mode::on;
   bool close_after_reply = false;
   bool no_evict = false;
@@ -62,6 +75,15 @@ struct client_state {
   std::atomic<int> sub_count{0}, psub_count{0}, ssub_count{0};
   std::size_t subscriptions() const { return sub_channels.size() + sub_patterns.size() + sub_shard_channels.size(); }
 
+  // Replication: the master's link on a replica, or a replica's link here.
+  std::atomic<peer_role> role{peer_role::normal};
+  int repl_listening_port = 0;  // REPLCONF listening-port
+  std::string repl_ip;          // REPLCONF ip-address
+  bool repl_capa_eof = false;   // REPLCONF capa eof
+  std::shared_ptr<replication::replica_peer> repl_peer;  // once PSYNC/SYNC made it a replica
+  // The stream offset right after this client's last propagated write (WAIT).
+  std::uint64_t repl_write_offset = 0;
+
   std::string addr;   // "ip:port" of the peer
   std::string laddr;  // "ip:port" of our end
   int fd = -1;
@@ -72,6 +94,7 @@ struct client_state {
   std::string name;      // CLIENT SETNAME
   std::string lib_name;  // CLIENT SETINFO LIB-NAME
   std::string lib_ver;   // CLIENT SETINFO LIB-VER
+  std::string user_name = "default";  // the ACL user (CLIENT LIST, CLIENT KILL USER, ACL DELUSER)
   // Full name of the last command (points into the command table, which
   // lives as long as the process): an atomic store per command, no lock.
   std::atomic<const char*> last_command{"NULL"};

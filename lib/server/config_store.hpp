@@ -131,6 +131,18 @@ class config_store {
   void set_config_file(std::string path);
   std::string config_file() const;  // "" when none
 
+  // `user` lines (redis.conf's `user` directive: ACL users, acl/acl.hpp):
+  // the words of each, the username first, in the order given. Not a
+  // parameter CONFIG GET shows.
+  void add_user_line(std::vector<std::string> words) {
+    std::unique_lock lock(mutex_);
+    user_lines_.push_back(std::move(words));
+  }
+  std::vector<std::vector<std::string>> user_lines() const {
+    std::shared_lock lock(mutex_);
+    return user_lines_;
+  }
+
   struct param_def;  // the definition and current value of one parameter (config_store.cpp)
 
  private:
@@ -162,6 +174,7 @@ class config_store {
   std::unordered_map<std::size_t, std::vector<std::function<void(std::string_view)>>> change_fns_;
   std::unordered_map<std::size_t, std::vector<std::function<bool(std::string_view, std::string&)>>> apply_fns_;
   std::string config_file_;
+  std::vector<std::vector<std::string>> user_lines_;
 };
 
 }  // namespace shrike::server

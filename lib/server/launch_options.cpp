@@ -1,11 +1,14 @@
 #include "server/launch_options.hpp"
 
+#include "acl/acl.hpp"
+
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 #include <vector>
@@ -182,7 +185,27 @@ bool json_words(const ordered_json& v, bool multi_arg, std::vector<std::string>&
   return true;
 }
 
-launch_result load_config_file(const std::string& path, config_store& cfg) {
+// A `user` line (ACL rules, acl/acl.hpp): one string is split as redis.conf
+// splits a line ("alice on >pw ~* +@all"); several words are taken as they are.
+bool add_user_line(config_store& cfg, std::vector<std::string> words, std::vector<std::string>& seen,
+                   std::string& error) {
+  if (words.size() == 1) {
+    const std::string line = words[0];
+    if (!acl::split_args(line, words)) {
+      error = "unbalanced quotes";
+      return false;
+    }
+  }
+  if (!acl::validate_user_line(words, seen, error)) return false;
+  cfg.add_user_line(std::move(words));
+  return true;
+}
+
+// `overridden`: parameters the command line sets, whose values in the file
+// are not even checked (the same file serves a container and a local test
+// run with another port and dir).
+launch_result load_config_file(const std::string& path, config_store& cfg, std::vector<std::string>& users,
+                               const std::set<std::string>& overridden) {
   std::string text;
   {
     std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -216,8 +239,30 @@ launch_result load_config_file(const std::string& path, config_store& cfg) {
     return s;
   };
   for (const auto& [key, value] : doc.items()) {
+    if (key == "user") {  // "user": "alice on >pw ~* +@all", or an array of such lines
+      std::vector<std::string> lines;
+      bool ok = value.is_string() || (value.is_array() && !value.empty());
+      if (value.is_string()) {
+        lines.push_back(value.get<std::string>());
+      } else if (value.is_array()) {
+        for (const auto& e : value) {
+          ok = ok && e.is_string();
+          if (ok) lines.push_back(e.get<std::string>());
+        }
+      }
+      if (!ok)
+        return failure("invalid type for 'user' " + where(key) + ": expected a string or an array of strings, got " +
+                       std::string(value.type_name()));
+      for (const auto& line : lines) {
+        std::string error;
+        if (!add_user_line(cfg, {line}, users, error))
+          return failure("invalid value '" + line + "' for 'user' " + where(key) + ": " + error);
+      }
+      continue;
+    }
     auto info = cfg.find(key);
     if (!info) return failure("unknown option '" + key + "' " + where(key));
+    if (overridden.count(info->name)) continue;
     std::vector<std::string> words;
     if (!json_words(value, info->multi_arg, words)) {
       return failure("invalid type for '" + key + "' " + where(key) + ": expected a string, number or boolean" +
@@ -248,6 +293,7 @@ launch_result parse_launch_options(int argc, const char* const* argv, config_sto
     is_listed[o.name] = true;
   }
   po::options_description hidden;
+  hidden.add_options()("user", words_value("user", nullptr), "");  // ACL users, as redis.conf's `user` lines
   for (const auto& p : cfg.params()) {
     if (!is_listed.count(p.name)) hidden.add_options()(p.name.c_str(), words_value(p.name, nullptr), "");
     if (!p.alias.empty()) hidden.add_options()(p.alias.c_str(), words_value(p.alias, nullptr), "");
@@ -296,8 +342,12 @@ launch_result parse_launch_options(int argc, const char* const* argv, config_sto
     return {0, true, std::string("Shrike server v=") + SHRIKE_VERSION + " redis_version=" + redis_version};
   }
 
+  std::vector<std::string> users;  // names declared by `user` lines
   if (!config_path.empty()) {
-    if (launch_result r = load_config_file(config_path, cfg); r.exit_now) return r;
+    std::set<std::string> overridden;
+    for (const po::option* o : settings)
+      if (auto info = cfg.find(o->string_key)) overridden.insert(info->name);
+    if (launch_result r = load_config_file(config_path, cfg, users, overridden); r.exit_now) return r;
     std::error_code ec;
     auto absolute = std::filesystem::absolute(config_path, ec);
     cfg.set_config_file(ec ? config_path : absolute.lexically_normal().string());
@@ -309,6 +359,11 @@ launch_result parse_launch_options(int argc, const char* const* argv, config_sto
   for (const po::option* o : settings) {
     const std::string& name = o->string_key;
     std::string error;
+    if (name == "user") {
+      if (!add_user_line(cfg, o->value, users, error))
+        return failure("invalid value '" + join(o->value) + "' for '--user': " + error);
+      continue;
+    }
     auto info = cfg.find(name);
     if (info && info->name == "save") {
       have_save = true;
@@ -330,6 +385,8 @@ launch_result parse_launch_options(int argc, const char* const* argv, config_sto
     bool ok = save_words.empty() ? cfg.set_startup("save", "", error) : cfg.set_startup("save", save_words, error);
     if (!ok) return failure("invalid value '" + join(save_words) + "' for '--save': " + error);
   }
+  if (!users.empty() && !cfg.get_one("aclfile").value_or("").empty())
+    return failure("'user' and 'aclfile' can't be used together: define the ACL users in one place");
   return {};
 }
 

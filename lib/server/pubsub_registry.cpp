@@ -156,4 +156,18 @@ std::size_t pubsub_registry::channel_count(channel_kind kind) const {
   return of(kind).size();
 }
 
+pubsub_registry::client_subscriptions pubsub_registry::subscriptions_of(std::uint64_t client_id) const {
+  client_subscriptions out;
+  std::shared_lock lock(m_);
+  auto collect = [client_id](const table& t, std::vector<std::string>& names) {
+    for (const auto& [name, list] : t)
+      if (std::any_of(list.begin(), list.end(), [&](const subscriber& s) { return s.client_id == client_id; }))
+        names.push_back(name);
+  };
+  collect(channels_, out.channels);
+  collect(shard_channels_, out.shard_channels);
+  collect(patterns_, out.patterns);
+  return out;
+}
+
 }  // namespace shrike::server

@@ -46,6 +46,12 @@ class pubsub_registry {
   // Channels + patterns with at least one subscriber (INFO pubsub_channels/patterns).
   std::size_t channel_count(channel_kind kind) const;
 
+  // Everything one client is subscribed to (ACL: revoked channel permissions).
+  struct client_subscriptions {
+    std::vector<std::string> channels, shard_channels, patterns;
+  };
+  client_subscriptions subscriptions_of(std::uint64_t client_id) const;
+
  private:
   using subscriber_list = std::vector<subscriber>;
   struct string_hash {

@@ -18,11 +18,13 @@
 #include <thread>
 #include <vector>
 
+#include "acl/acl.hpp"
 #include "commands/background_save.hpp"
 #include "commands/command_table.hpp"
 #include "commands/keyspace_notify.hpp"
 #include "commands/persistence.hpp"
 #include "persistence/rdb_file.hpp"
+#include "replication/replication_state.hpp"
 #include "server/keyspace_events.hpp"
 #include "server/server_context.hpp"
 #include "server/session.hpp"
@@ -100,7 +102,9 @@ asio::awaitable<void> idle_client_reaper(server_context& srv) {
       // A blocked client waits on its command's own timeout, and pub/sub
       // clients never time out (as Redis).
       const bool subscribed = c->sub_count.load() + c->psub_count.load() + c->ssub_count.load() > 0;
-      if (now - c->last_interaction_ms.load() > timeout_s * 1000 && c->kill && !c->blocked.load() && !subscribed) {
+      const bool replication_link = c->role.load() != peer_role::normal;  // repl-timeout's business
+      if (now - c->last_interaction_ms.load() > timeout_s * 1000 && c->kill && !c->blocked.load() && !subscribed &&
+          !replication_link) {
         util::log_verbose("Closing idle client");
         c->kill();
       }
@@ -158,6 +162,27 @@ asio::awaitable<void> save_point_cron(server_context& srv) {
   }
 }
 
+// The master's keepalive: a PING in the stream every repl-ping-replica-period
+// seconds while replicas are attached (it also moves their offsets, which
+// is how they notice a silent master); replicas silent for repl-timeout go.
+asio::awaitable<void> replication_cron(server_context& srv) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  std::int64_t last_ping_ms = util::now_ms();
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(1));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || srv.shutting_down()) co_return;
+    const std::int64_t now = util::now_ms();
+    const std::int64_t period_ms = srv.config().get_int("repl-ping-replica-period") * 1000;
+    if (now - last_ping_ms >= period_ms) {
+      last_ping_ms = now;
+      if (!srv.repl().is_replica()) srv.repl().feed_ping();
+    }
+    srv.repl().drop_timed_out_replicas();
+  }
+}
+
 std::vector<std::string> split_words(const std::string& s) {
   std::istringstream in(s);
   std::vector<std::string> out;
@@ -211,8 +236,34 @@ int run_server(config_store& config) {
   // threads: they are joined before this function returns).
   commands::expiry_notifier expiry_notifier(srv);
   srv.shards().set_key_listener(&expiry_notifier);
+  auto& repl = srv.repl();
+  repl.read_only = config.get_bool("replica-read-only");
+  repl.serve_stale_data = config.get_bool("replica-serve-stale-data");
+  repl.resize_backlog(static_cast<std::size_t>(config.get_int("repl-backlog-size")));
+  config.on_change("replica-read-only", [&](std::string_view) { repl.read_only = config.get_bool("replica-read-only"); });
+  config.on_change("replica-serve-stale-data",
+                   [&](std::string_view) { repl.serve_stale_data = config.get_bool("replica-serve-stale-data"); });
+  const std::pair<const char*, std::atomic<int>*> repl_ints[] = {
+      {"min-replicas-to-write", &repl.min_replicas_to_write},
+      {"min-replicas-max-lag", &repl.min_replicas_max_lag},
+  };
+  for (auto [name, slot] : repl_ints) {
+    *slot = static_cast<int>(config.get_int(name));
+    config.on_change(name, [slot, name, &config](std::string_view) { *slot = static_cast<int>(config.get_int(name)); });
+  }
+  repl.timeout_s = config.get_int("repl-timeout");
+  config.on_change("repl-timeout", [&](std::string_view) { repl.timeout_s = config.get_int("repl-timeout"); });
+  config.on_change("repl-backlog-size", [&](std::string_view) {
+    repl.resize_backlog(static_cast<std::size_t>(config.get_int("repl-backlog-size")));
+  });
   apply_output_buffer_limits(srv, config.get_one("client-output-buffer-limit").value_or(""));
   config.on_change("client-output-buffer-limit", [&srv](std::string_view value) { apply_output_buffer_limits(srv, value); });
+
+  // ACL users: requirepass, the `user` lines, the aclfile.
+  if (std::string acl_error; !acl::load_at_startup(srv, acl_error)) {
+    util::log_warning(acl_error);
+    return 1;
+  }
 
   // The dataset of the last SAVE, loaded before any client can connect.
   if (!commands::load_rdb_at_startup(srv)) return 1;
@@ -264,6 +315,7 @@ int run_server(config_store& config) {
       signals.cancel(ec);
       for (auto& acc : acceptors) acc->close(ec);
       srv.shards().stop();
+      srv.repl().stop_link();
       for (auto& c : srv.clients())
         if (c->kill) c->kill();
       util::log_notice("Redis is now ready to exit, bye bye...");
@@ -278,6 +330,11 @@ int run_server(config_store& config) {
   srv.shards().start_expiry(std::chrono::milliseconds(100));
   asio::co_spawn(io, idle_client_reaper(srv), [](std::exception_ptr e) { log_exception(e, "idle reaper"); });
   asio::co_spawn(io, save_point_cron(srv), [](std::exception_ptr e) { log_exception(e, "save points"); });
+  asio::co_spawn(io, replication_cron(srv), [](std::exception_ptr e) { log_exception(e, "replication cron"); });
+  // --replicaof "HOST PORT" (or replicaof in the JSON file): the link starts
+  // once we listen, so the master learns our real port.
+  if (auto words = split_words(config.get_one("replicaof").value_or("")); words.size() == 2)
+    repl.replicate(words[0], std::atoi(words[1].c_str()));
   util::log_notice("Shrike server started, Redis version 7.0.15 compatible; threads=" + std::to_string(threads) +
                    " shards=" + std::to_string(shards) + " port=" + std::to_string(srv.port()));
   util::log_notice("Ready to accept connections tcp");

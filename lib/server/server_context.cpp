@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <random>
 
+#include "acl/registry.hpp"
+#include "replication/replication_state.hpp"
 #include "util/clock.hpp"
 
 namespace shrike::server {
@@ -32,9 +34,13 @@ server_context::server_context(boost::asio::io_context& io, config_store& config
       threads_(threads),
       shards_(io, shards, static_cast<std::size_t>(config.get_int("databases")), threads == 1),
       run_id_(random_hex(40)),
-      start_ms_(util::now_ms()) {
+      start_ms_(util::now_ms()),
+      acl_(std::make_shared<acl::registry>()),
+      repl_(std::make_unique<replication::replication_state>(*this)) {
   lastsave_s = start_ms_ / 1000;
 }
+
+server_context::~server_context() = default;
 
 void server_context::register_client(std::shared_ptr<client_state> c) {
   std::lock_guard lock(clients_mutex_);

@@ -25,6 +25,15 @@
 namespace shrike::persistence {
 class snapshot;
 }
+namespace shrike::replication {
+class replication_state;
+}
+namespace shrike::acl {
+class registry;
+}
+namespace shrike::scripting {
+class scripting_state;
+}
 
 namespace shrike::server {
 
@@ -56,6 +65,7 @@ struct slowlog_entry {
 class server_context {
  public:
   server_context(boost::asio::io_context& io, config_store& config, std::size_t threads, std::size_t shards);
+  ~server_context();
 
   boost::asio::io_context& io() { return io_; }
   config_store& config() { return config_; }
@@ -120,6 +130,17 @@ class server_context {
   std::atomic<std::uint64_t> rdb_saves{0};  // successful SAVEs and BGSAVEs
   std::atomic<std::uint64_t> last_load_keys_loaded{0}, last_load_keys_expired{0};
   pubsub_registry& pubsub() { return pubsub_; }
+  // ACL users and the ACL LOG (acl/registry.hpp).
+  acl::registry& acl() { return *acl_; }
+  // Replication: the stream to replicas, the link to a master.
+  replication::replication_state& repl() { return *repl_; }
+  // Lua scripts and functions (scripting/scripting_state.hpp), created on
+  // first use by scripting::state(srv).
+  std::shared_ptr<scripting::scripting_state> scripting;
+  std::once_flag scripting_once;
+  // Set while a script runs past busy-reply-threshold (1: EVAL, 2: FCALL):
+  // the dispatcher refuses other clients' commands with -BUSY.
+  std::atomic<int> script_busy{0};
   // client-output-buffer-limit, indexed by client_class.
   output_limit output_limits[3];
   // notify-keyspace-events as flag bits (server/keyspace_events.hpp).
@@ -164,6 +185,8 @@ class server_context {
 
   watch_table watches_;
   pubsub_registry pubsub_;
+  std::shared_ptr<acl::registry> acl_;
+  std::unique_ptr<replication::replication_state> repl_;
   std::function<void()> shutdown_fn_;
   std::atomic<bool> shutting_down_{false};
   std::once_flag shutdown_once_;

@@ -14,12 +14,17 @@
 #include <chrono>
 #include <cstring>
 
+#include "acl/acl.hpp"
 #include "commands/background_save.hpp"
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/propagation.hpp"
 #include "commands/pubsub.hpp"
 #include "commands/transaction.hpp"
+#include "replication/replication_state.hpp"
+#include "scripting/busy.hpp"
+#include "store/expiry_policy.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
 
@@ -51,6 +56,7 @@ struct session::planned {
   enum class place_t { here, shard, gated, async } place = place_t::here;
   std::size_t shard = 0;
   std::vector<std::size_t> shards;
+  std::string_view raw;  // the request's bytes (a master's stream is fed on as received)
 };
 
 session::session(server_context& srv, asio::ip::tcp::socket socket)
@@ -64,16 +70,27 @@ session::session(server_context& srv, asio::ip::tcp::socket socket)
   auto local = socket_.local_endpoint(ec);
   if (!ec) client_->laddr = endpoint_text(local);
   client_->fd = socket_.native_handle();
-  client_->authenticated = srv_.requirepass().empty();
+  acl::set_default_auth(srv_, *client_);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   in_.resize(initial_read_size);
   push_signal_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
   push_signal_->expires_at(asio::steady_timer::time_point::max());
 }
 
+session::session(server_context& srv, asio::ip::tcp::socket socket, std::string input, peer_kind kind)
+    : session(srv, std::move(socket)) {
+  stash_ = std::move(input);
+  kind_ = kind;
+  if (kind == peer_kind::master) {
+    client_->role = peer_role::master;
+    client_->authenticated = true;
+  }
+}
+
 session::~session() {
   commands::unwatch_all(srv_, *client_);
   commands::unsubscribe_everything(srv_, *client_);
+  if (client_->repl_peer) srv_.repl().detach(client_->id);
   srv_.unregister_client(client_->id);
 }
 
@@ -90,7 +107,7 @@ void session::reset_connection() {
     std::lock_guard lock(client_->info_mutex);
     client_->name.clear();
   }
-  client_->authenticated = srv_.requirepass().empty();
+  acl::set_default_auth(srv_, *client_);
 }
 
 bool session::become_monitor() {
@@ -109,6 +126,12 @@ outbox& session::enter_pubsub() {
     out_moved_ = true;
   }
   return *client_->box;
+}
+
+outbox& session::become_replica() {
+  client_->role = peer_role::replica;
+  client_->box->klass = client_class::replica;
+  return enter_pubsub();
 }
 
 void session::enter_push_mode() {
@@ -167,6 +190,8 @@ asio::awaitable<void> session::run() {
     client_->box = std::make_shared<outbox>(srv_.output_limits, std::move(wake), client_->kill);
   }
   srv_.register_client(client_);
+  // The master's link: replies are dropped, ACKs go through the outbox.
+  if (kind_ == peer_kind::master) enter_push_mode();
 
   // Slots are reused batch after batch so their vectors keep their capacity:
   // no allocation per request in the steady state.
@@ -299,6 +324,7 @@ std::size_t session::parse_available(std::vector<planned>& slots) {
       in_begin_ = in_end_;
       break;
     }
+    p.raw = std::string_view(in_.data() + in_begin_, consumed);
     in_begin_ += consumed;
     auto& argv = p.req.argv;
     if (argv.empty()) continue;
@@ -310,9 +336,8 @@ std::size_t session::parse_available(std::vector<planned>& slots) {
       break;
     }
     p.row = table.lookup(argv, p.error);
-    if (p.row && !client_->authenticated && !(p.row->info->flags & commands::flag_no_auth)) {
-      p.error = "-NOAUTH Authentication required.";
-    }
+    // A script past busy-reply-threshold: -BUSY now, not a wait behind its gates.
+    if (p.row) scripting::refuse_if_busy(srv_, *p.row, argv, p.error);
     if (p.row && p.error.empty()) {
       switch (p.row->kind) {
         case exec_kind::local: break;
@@ -359,6 +384,8 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
     planned& p = batch[i];
     if (p.place == planned::place_t::async) {
       writer_.set_protocol(client_->resp);
+      if (p.error.empty()) acl::refuse(srv_, *client_, *p.row->info, p.req.argv, p.error);  // NOAUTH, NOPERM
+      if (p.error.empty() && kind_ == peer_kind::client) refused_by_replication(*p.row, p.error);
       if (p.error.empty()) refused_while_subscribed(*p.row, p.error);
       if (!p.error.empty()) {  // refused in subscribed mode: answered like any refused command
         execute_one(p);
@@ -367,12 +394,21 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
       }
       commands::command_context ctx{srv_, *client_, writer_, p.req.argv, util::now_ms(), p.row, this};
       if (client_->in_multi && commands::queue_in_multi(ctx, p.row, p.error)) {
+        if (kind_ == peer_kind::master) {
+          srv_.repl().feed_raw(p.raw);
+          out_.clear();
+        }
         ++i;
         continue;
       }
+      replication::effects fx;
+      if (kind_ == peer_kind::client && srv_.repl().propagating()) ctx.effects = &fx;
+      const std::size_t errors_before = writer_.errors_written();
       const auto t0 = std::chrono::steady_clock::now();
       const std::size_t mark = out_.size();
       co_await p.row->run_async(ctx);
+      after_command(p, errors_before, fx);
+      if (kind_ == peer_kind::master) out_.resize(std::min(mark, out_.size()));
       // (a blocked command flushes what came before it: the mark may be gone)
       if (srv_.watches().active())
         commands::note_write(srv_, client_->db, *p.row, p.req.argv,
@@ -428,10 +464,19 @@ bool session::refused_while_subscribed(const command_row& row, std::string& erro
 void session::execute_one(planned& p) {
   if (close_) return;
   writer_.set_protocol(client_->resp);
+  if (p.row && p.error.empty()) acl::refuse(srv_, *client_, *p.row->info, p.req.argv, p.error);  // NOAUTH, NOPERM
+  if (p.row && p.error.empty() && kind_ == peer_kind::client) refused_by_replication(*p.row, p.error);
   if (p.row && p.error.empty()) refused_while_subscribed(*p.row, p.error);
   if (client_->in_multi) {
     commands::command_context ctx{srv_, *client_, writer_, p.req.argv, 0, p.row, this};
-    if (commands::queue_in_multi(ctx, p.row, p.error)) return;
+    const std::size_t mark = out_.size();
+    if (commands::queue_in_multi(ctx, p.row, p.error)) {
+      if (kind_ == peer_kind::master) {
+        srv_.repl().feed_raw(p.raw);
+        out_.resize(mark);
+      }
+      return;
+    }
   }
   std::size_t mark = out_.size();
   const reply_mode before = client_->replies;
@@ -441,10 +486,13 @@ void session::execute_one(planned& p) {
     if (p.row) p.row->stat.record_rejection();
   } else {
     commands::command_context ctx{srv_, *client_, writer_, p.req.argv, util::now_ms(), p.row, this, &ready_keys_};
+    replication::effects fx;
+    if (kind_ == peer_kind::client && srv_.repl().propagating()) ctx.effects = &fx;
     const std::size_t errors_before = writer_.errors_written();
     const auto t0 = std::chrono::steady_clock::now();
     try {
       commands::save_before_write(srv_, client_->db, *p.row, p.req.argv);
+      store::expiry_policy::master_stream_scope applying(kind_ == peer_kind::master);
       p.row->run(ctx);
     } catch (const std::bad_alloc&) {
       out_.resize(std::min(mark, out_.size()));
@@ -454,6 +502,9 @@ void session::execute_one(planned& p) {
       mark = 0;
       out_moved_ = false;
     }
+    // Fed while the command still holds its shard(s), and before the
+    // waiters it serves next propagate their pops.
+    after_command(p, errors_before, fx);
     // Still on the command's shard(s): hand new elements to blocked clients.
     if (!ready_keys_.empty()) commands::serve_ready_keys(srv_, ready_keys_);
     const auto us =
@@ -471,10 +522,12 @@ void session::execute_one(planned& p) {
     const auto slower_than = srv_.slowlog_slower_than_us.load(std::memory_order_relaxed);
     if (slower_than >= 0 && us >= slower_than && !(p.row->info->flags & commands::flag_skip_slowlog)) {
       slowlog_entry e{srv_.next_slowlog_id(), ctx.now_ms / 1000, us, {}, client_->addr, {}};
-      for (std::size_t k = 0; k < p.req.argv.size() && k < 32; ++k) {
-        auto a = p.req.argv[k];
-        if (k == 31 && p.req.argv.size() > 32) {
-          e.argv.push_back("... (" + std::to_string(p.req.argv.size() - 31) + " more arguments)");
+      std::vector<std::string_view> redacted;  // passwords are not shown (acl/acl.hpp)
+      const auto shown = acl::shown_args(srv_, *p.row->info, p.req.argv, redacted);
+      for (std::size_t k = 0; k < shown.size() && k < 32; ++k) {
+        auto a = shown[k];
+        if (k == 31 && shown.size() > 32) {
+          e.argv.push_back("... (" + std::to_string(shown.size() - 31) + " more arguments)");
           break;
         }
         if (a.size() > 128)
@@ -489,8 +542,15 @@ void session::execute_one(planned& p) {
       srv_.slowlog_push(std::move(e));
     }
     client_->last_command.store(p.row->info->name.c_str(), std::memory_order_relaxed);
-    if (srv_.has_monitors() && !(p.row->info->flags & (commands::flag_skip_monitor | commands::flag_admin)))
-      srv_.feed_monitors(util::now_us(), client_->db, *client_, p.req.argv);
+    if (srv_.has_monitors() && !(p.row->info->flags & (commands::flag_skip_monitor | commands::flag_admin))) {
+      std::vector<std::string_view> redacted;
+      srv_.feed_monitors(util::now_us(), client_->db, *client_,
+                         acl::shown_args(srv_, *p.row->info, p.req.argv, redacted));
+    }
+  }
+  if (kind_ == peer_kind::master) {
+    if (!p.error.empty()) srv_.repl().feed_raw(p.raw);  // refused, but part of the stream all the same
+    out_.resize(std::min(mark, out_.size()));  // a master gets no replies
   }
   // CLIENT REPLY OFF / SKIP (the skip applies to the command after SKIP).
   if ((before == reply_mode::off && client_->replies != reply_mode::on) || before == reply_mode::skip_this) {
@@ -507,6 +567,42 @@ void session::execute_one(planned& p) {
     client_->box->append(out_, util::now_ms());
     out_.clear();
   }
+}
+
+void session::after_command(const planned& p, std::size_t errors_before, const replication::effects& fx) {
+  auto& repl = srv_.repl();
+  if (kind_ == peer_kind::master) {
+    repl.feed_raw(p.raw);
+    return;
+  }
+  if (!repl.propagating() || (writer_.errors_written() != errors_before && !fx.replaced)) return;
+  const std::uint64_t before = repl.offset();
+  commands::propagate_command(srv_, client_->db, *p.row, p.req.argv, fx);
+  if (repl.offset() != before) client_->repl_write_offset = repl.offset();
+}
+
+bool session::refused_by_replication(const command_row& row, std::string& error) const {
+  auto& repl = srv_.repl();
+  const auto flags = row.info->flags;
+  if (!repl.is_replica()) {
+    // min-replicas-to-write: a master without enough replicas that ACKed lately.
+    const int wanted = repl.min_replicas_to_write.load(std::memory_order_relaxed);
+    if (wanted > 0 && (flags & commands::flag_write) && repl.good_replicas() < wanted) {
+      error = "-NOREPLICAS Not enough good replicas to write.";
+      return true;
+    }
+    return false;
+  }
+  if ((flags & commands::flag_write) && repl.read_only.load(std::memory_order_relaxed)) {
+    error = "-READONLY You can't write against a read only replica.";
+    return true;
+  }
+  if (!repl.serve_stale_data.load(std::memory_order_relaxed) && !(flags & commands::flag_stale) &&
+      repl.link.load() != replication::link_state::connected) {
+    error = "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    return true;
+  }
+  return false;
 }
 
 asio::awaitable<void> session::flush() {

@@ -22,16 +22,25 @@ namespace shrike::server {
 
 class session : public std::enable_shared_from_this<session>, public commands::session_hooks {
  public:
+  // A client, or (on a replica) the link to the master, whose stream the
+  // session applies without replying, feeding each command's bytes on to
+  // our own replicas.
+  enum class peer_kind : std::uint8_t { client, master };
+
   session(server_context& srv, boost::asio::ip::tcp::socket socket);
+  // `input`: bytes already read from the socket (the stream's first bytes).
+  session(server_context& srv, boost::asio::ip::tcp::socket socket, std::string input, peer_kind kind);
   ~session() override;
 
   boost::asio::awaitable<void> run();
+  std::shared_ptr<client_state> client() const { return client_; }
 
   // session_hooks
   void close_after_reply() override { close_ = true; }
   void reset_connection() override;
   bool become_monitor() override;
   outbox& enter_pubsub() override;
+  outbox& become_replica() override;
   boost::asio::awaitable<bool> wait_blocked(store::blocked_client& c, std::int64_t deadline_ms) override;
 
  private:
@@ -49,6 +58,13 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   boost::asio::awaitable<void> push_writer();
   // RESP2 subscribed mode admits only the pub/sub commands, PING, QUIT and RESET.
   bool refused_while_subscribed(const commands::command_row& row, std::string& error) const;
+  // A replica refuses writes (replica-read-only) and, with
+  // replica-serve-stale-data no, most commands while its link is down; a
+  // master refuses writes while it has fewer than min-replicas-to-write
+  // replicas that ACKed within min-replicas-max-lag.
+  bool refused_by_replication(const commands::command_row& row, std::string& error) const;
+  // After a command ran: what replication must know of it.
+  void after_command(const struct planned& p, std::size_t errors_before, const replication::effects& fx);
 
   server_context& srv_;
   boost::asio::ip::tcp::socket socket_;
@@ -72,6 +88,7 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   bool is_monitor_ = false;
   bool out_moved_ = false;  // enter_pubsub moved out_ to the outbox during the current command
   std::unique_ptr<boost::asio::steady_timer> push_signal_;
+  peer_kind kind_ = peer_kind::client;
 };
 
 }  // namespace shrike::server

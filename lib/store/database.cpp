@@ -4,6 +4,8 @@
 #include <ctime>
 #include <string>
 
+#include "store/expiry_policy.hpp"
+
 namespace shrike::store {
 
 namespace {
@@ -13,6 +15,7 @@ std::uint32_t lru_now(std::int64_t now_ms) { return static_cast<std::uint32_t>(n
 entry* database::lookup(std::string_view key, std::int64_t now_ms) {
   entry* e = table_.find(key);
   if (e && is_expired(e, now_ms)) {
+    if (expiry_policy::keeps_expired_keys()) return expiry_policy::applying_master_stream ? e : nullptr;
     expire_entry(e);
     return nullptr;
   }
@@ -117,6 +120,7 @@ void database::erase_entry(entry* e) {
 }
 
 void database::expire_entry(entry* e) {
+  if (expiry_policy::keeps_expired_keys()) return;  // the master's DEL removes it
   ++expired_;
   if (!listener_ || !listener_->wants_expired()) return erase_entry(e);
   // Reported once the key is gone, as Redis notifies after the delete.
@@ -178,6 +182,7 @@ std::size_t database::active_expire(std::int64_t now_ms, std::size_t max_checks,
   constexpr std::size_t sample = 20;
   std::size_t removed = 0, checked = 0;
   more_left = false;
+  if (expiry_policy::keeps_expired_keys()) return 0;
   while (!expiring_.empty() && checked < max_checks) {
     std::size_t expired_in_sample = 0, n = std::min(sample, expiring_.size());
     for (std::size_t i = 0; i < n && !expiring_.empty(); ++i) {

@@ -74,7 +74,8 @@ class database {
   bool erase(std::string_view key);
   void erase_entry(entry* e);
   // Removes `e` because its TTL passed: counted in expired_total(), reported
-  // to the listener. Every expiry goes through here.
+  // to the listener. Every expiry goes through here; on a replica it does
+  // nothing (store/expiry_policy.hpp: the master sends DEL).
   void expire_entry(entry* e);
   // Removes without freeing (RENAME/MOVE hand the block to another table).
   entry* detach(std::string_view key);
