@@ -3,6 +3,7 @@
 #include <chrono>
 #include <new>
 
+#include "acl/acl.hpp"
 #include "commands/background_save.hpp"
 #include "commands/command_context.hpp"
 #include "commands/command_table.hpp"
@@ -72,15 +73,17 @@ call_status call_command(scripting_state& st, run_context& run, std::span<const 
   // Session-only commands have no form that runs here (all are noscript).
   if ((flags & commands::flag_noscript) || !row->run) return refuse("This Redis command is not allowed from script");
 
-  // ACL: the caller's user must be allowed this command and its keys; Redis
-  // answers "The user executing the script <reason>". (Hook for the ACL check.)
-
   // A replica: stale commands, writes (its master's stream excepted).
   auto& repl = srv.repl();
   const bool replica = repl.is_replica() && !run.from_master;
   if (replica && !repl.serve_stale_data.load() && repl.link.load() != replication::link_state::connected &&
       !(flags & commands::flag_stale))
     return refuse("Can not execute the command on a stale replica");
+  // ACL: the caller's user must be allowed this command, its keys and
+  // channels (logged with context lua), as Redis checks after staleness.
+  if (const acl::verdict allowed = acl::check_command(srv, caller.client, *row->info, argv, acl::log_context::lua);
+      !allowed.ok())
+    return refuse(acl::script_error(allowed));
   if (run.read_only && (flags & (commands::flag_write | commands::flag_may_replicate)))
     return refuse("Write commands are not allowed from read-only scripts.");
   if ((flags & commands::flag_write) && replica && repl.read_only.load() && !st.wrote())

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "acl/acl.hpp"
 #include "commands/command_context.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
@@ -502,14 +503,15 @@ int redis_set_repl(lua_State* L) {
   return 0;
 }
 
-// ACL: every command passes until ACLs judge scripts (hook for the ACL check).
+// redis.acl_check_cmd: whether the caller's user may run the command (no log).
 int redis_acl_check_cmd(lua_State* L) {
   lua_vm* vm = vm_of(L);
-  if (!vm->owner().current())
+  run_context* run = vm->owner().current();
+  if (!run)
     return raise_error_table(L, "redis.acl_check_cmd can only be called inside a script invocation");
   const int argc = lua_gettop(L);
   if (argc == 0) return raise_error_table(L, "Please specify at least one argument for this redis lib call");
-  bool known = true;
+  bool known = true, allowed = true;
   for (int j = 1; j <= argc; ++j)
     if (lua_type(L, j) != LUA_TNUMBER && lua_type(L, j) != LUA_TSTRING)
       return raise_error_table(L, "Lua redis lib command arguments must be strings or integers");
@@ -522,10 +524,15 @@ int redis_acl_check_cmd(lua_State* L) {
     }
     std::vector<std::string_view> views(args.begin(), args.end());
     std::string error;
-    known = commands::command_table::instance().lookup(views, error) != nullptr;
+    const commands::command_row* row = commands::command_table::instance().lookup(views, error);
+    known = row != nullptr;
+    if (known) {
+      auto& caller = *run->caller;
+      allowed = acl::check(acl::client_user(caller.srv, caller.client), *row->info, views).ok();
+    }
   }
   if (!known) return raise_error_table(L, "Invalid command passed to redis.acl_check_cmd()");
-  lua_pushboolean(L, 1);
+  lua_pushboolean(L, allowed ? 1 : 0);
   return 1;
 }
 
