@@ -11,6 +11,7 @@
 #include "scripting/lua_vm.hpp"
 #include "scripting/scripting_state.hpp"
 #include "util/numbers.hpp"
+#include "util/split_args.hpp"
 
 namespace shrike::scripting {
 
@@ -45,7 +46,7 @@ bool parse_metadata(std::string_view payload, metadata& md, std::string& error) 
     return false;
   }
   std::vector<std::string> parts;
-  if (!split_args(payload.substr(0, nl), parts) || parts.empty()) {
+  if (!util::split_args(payload.substr(0, nl), parts) || parts.empty()) {
     error = "Invalid library metadata";
     return false;
   }

@@ -8,6 +8,7 @@
 #include "scripting/lua_vm.hpp"
 #include "scripting/sha1.hpp"
 #include "util/log.hpp"
+#include "util/split_args.hpp"
 
 namespace shrike::scripting {
 
@@ -55,74 +56,6 @@ cached_script* scripting_state::find_script(std::string_view sha) {
   return it == scripts_.end() ? nullptr : &it->second;
 }
 
-bool split_args(std::string_view line, std::vector<std::string>& out) {
-  std::size_t i = 0;
-  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
-  auto hexval = [](char c) {
-    return c >= '0' && c <= '9' ? c - '0' : (std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
-  };
-  for (;;) {
-    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
-    if (i >= line.size()) return true;
-    std::string cur;
-    bool inq = false, insq = false;
-    for (;;) {
-      if (inq) {
-        if (i >= line.size()) return false;
-        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x' && hex(line[i + 2]) && hex(line[i + 3])) {
-          cur.push_back(static_cast<char>(hexval(line[i + 2]) * 16 + hexval(line[i + 3])));
-          i += 3;
-        } else if (line[i] == '\\' && i + 1 < line.size()) {
-          ++i;
-          char c = line[i];
-          switch (c) {
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-            case 'b': c = '\b'; break;
-            case 'a': c = '\a'; break;
-            default: break;
-          }
-          cur.push_back(c);
-        } else if (line[i] == '"') {
-          if (i + 1 < line.size() && !std::isspace(static_cast<unsigned char>(line[i + 1]))) return false;
-          inq = false;
-          ++i;
-          break;
-        } else {
-          cur.push_back(line[i]);
-        }
-      } else if (insq) {
-        if (i >= line.size()) return false;
-        if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '\'') {
-          ++i;
-          cur.push_back('\'');
-        } else if (line[i] == '\'') {
-          if (i + 1 < line.size() && !std::isspace(static_cast<unsigned char>(line[i + 1]))) return false;
-          insq = false;
-          ++i;
-          break;
-        } else {
-          cur.push_back(line[i]);
-        }
-      } else {
-        if (i >= line.size()) break;
-        const char c = line[i];
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0') break;
-        if (c == '"') {
-          inq = true;
-        } else if (c == '\'') {
-          insq = true;
-        } else {
-          cur.push_back(c);
-        }
-      }
-      ++i;
-    }
-    out.push_back(std::move(cur));
-  }
-}
-
 namespace {
 
 // evalExtractShebangFlags: the flags of `body`'s "#!lua flags=..." line and
@@ -140,7 +73,7 @@ bool shebang_flags(std::string_view body, std::uint32_t& flags, std::size_t& she
   }
   shebang_len = nl;
   std::vector<std::string> parts;
-  if (!split_args(body.substr(0, nl), parts) || parts.empty()) {
+  if (!util::split_args(body.substr(0, nl), parts) || parts.empty()) {
     error = "Invalid engine in script shebang";
     return false;
   }

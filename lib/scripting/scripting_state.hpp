@@ -211,10 +211,6 @@ class scripting_state {
 // with Redis's error (a stale or read-only replica, a write script by *_RO).
 bool may_run(commands::command_context& ctx, std::uint32_t flags, bool ro, std::string& error);
 
-// sdssplitargs, as Redis splits a shebang line: words, "..." (with \n, \xHH
-// ... escapes) and '...' quoting; false on unbalanced quotes.
-bool split_args(std::string_view line, std::vector<std::string>& out);
-
 // The flags of an EVAL script's "#!lua flags=..." line (flag_eval_compat
 // without a shebang); false with Redis's error text.
 bool parse_shebang_flags(std::string_view body, std::uint32_t& flags, std::string& error);

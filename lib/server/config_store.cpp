@@ -23,6 +23,7 @@
 
 #include "util/glob.hpp"
 #include "util/numbers.hpp"
+#include "util/split_args.hpp"
 
 namespace shrike::embedded {
 extern const std::string_view config_params_json;
@@ -128,78 +129,6 @@ std::vector<std::string> split_spaces(std::string_view s) {
   }
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// Redis's sdssplitargs(): words separated by blanks, "double quotes" with
-// C escapes (\n \xHH...), 'single quotes' with \'. A closing quote must be
-// followed by a blank or the end. False on unbalanced quotes.
-bool split_args(std::string_view s, std::vector<std::string>& out) {
-  out.clear();
-  std::size_t i = 0;
-  auto blank = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  for (;;) {
-    while (i < s.size() && blank(s[i])) ++i;
-    if (i >= s.size()) return true;
-    std::string word;
-    bool in_dq = false, in_sq = false, done = false;
-    while (!done) {
-      if (in_dq) {
-        if (i >= s.size()) return false;
-        if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] == 'x' && hex_digit(s[i + 2]) >= 0 &&
-            hex_digit(s[i + 3]) >= 0) {
-          word.push_back(static_cast<char>(hex_digit(s[i + 2]) * 16 + hex_digit(s[i + 3])));
-          i += 3;
-        } else if (s[i] == '\\' && i + 1 < s.size()) {
-          ++i;
-          char c = s[i];
-          switch (c) {
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-            case 'b': c = '\b'; break;
-            case 'a': c = '\a'; break;
-            default: break;
-          }
-          word.push_back(c);
-        } else if (s[i] == '"') {
-          if (i + 1 < s.size() && !blank(s[i + 1])) return false;
-          done = true;
-        } else {
-          word.push_back(s[i]);
-        }
-      } else if (in_sq) {
-        if (i >= s.size()) return false;
-        if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '\'') {
-          ++i;
-          word.push_back('\'');
-        } else if (s[i] == '\'') {
-          if (i + 1 < s.size() && !blank(s[i + 1])) return false;
-          done = true;
-        } else {
-          word.push_back(s[i]);
-        }
-      } else {
-        if (i >= s.size()) {
-          done = true;
-          break;
-        }
-        switch (s[i]) {
-          case ' ': case '\n': case '\r': case '\t': case '\0': done = true; break;
-          case '"': in_dq = true; break;
-          case '\'': in_sq = true; break;
-          default: word.push_back(s[i]); break;
-        }
-      }
-      if (i < s.size()) ++i;
-    }
-    out.push_back(std::move(word));
-  }
-}
 
 
 constexpr int shutdown_save = 1, shutdown_nosave = 2;  // server.h SHUTDOWN_*
@@ -1111,7 +1040,7 @@ bool config_store::set_startup_locked(const lookup_entry& e, std::span<const std
   if (p.multi_arg && argv.size() == 1 && !argv[0].empty()) {
     // redis.conf: one word of a multi-word parameter is split like a line.
     std::vector<std::string> words;
-    if (!split_args(argv[0], words)) {
+    if (!util::split_args(argv[0], words)) {
       error = "Unbalanced quotes in configuration line";
       return false;
     }
