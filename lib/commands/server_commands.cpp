@@ -219,20 +219,6 @@ void cmd_config_help(command_context& ctx) {
 
 // --- INFO ---------------------------------------------------------------------
 
-std::string human_bytes(std::uint64_t n) {
-  char buf[64];
-  double d = static_cast<double>(n);
-  if (n < 1024)
-    std::snprintf(buf, sizeof(buf), "%lluB", static_cast<unsigned long long>(n));
-  else if (n < 1024ull * 1024)
-    std::snprintf(buf, sizeof(buf), "%.2fK", d / 1024);
-  else if (n < 1024ull * 1024 * 1024)
-    std::snprintf(buf, sizeof(buf), "%.2fM", d / (1024 * 1024));
-  else
-    std::snprintf(buf, sizeof(buf), "%.2fG", d / (1024.0 * 1024 * 1024));
-  return buf;
-}
-
 std::uint64_t rss_bytes() {
   std::ifstream in("/proc/self/statm");
   std::uint64_t pages = 0, resident = 0;
@@ -339,14 +325,14 @@ void cmd_info(command_context& ctx) {
     const auto used = used_memory();
     const auto rss = rss_bytes();
     line(out, "used_memory", used);
-    line(out, "used_memory_human", human_bytes(used));
+    line(out, "used_memory_human", util::bytes_to_human(used));
     line(out, "used_memory_rss", rss);
-    line(out, "used_memory_rss_human", human_bytes(rss));
+    line(out, "used_memory_rss_human", util::bytes_to_human(rss));
     line(out, "used_memory_peak", used);
-    line(out, "used_memory_peak_human", human_bytes(used));
+    line(out, "used_memory_peak_human", util::bytes_to_human(used));
     scripting::append_info_memory(srv, out);  // used_memory_lua ... used_memory_scripts_human
     line(out, "maxmemory", srv.config().get_int("maxmemory"));
-    line(out, "maxmemory_human", human_bytes(static_cast<std::uint64_t>(srv.config().get_int("maxmemory"))));
+    line(out, "maxmemory_human", util::bytes_to_human(static_cast<std::uint64_t>(srv.config().get_int("maxmemory"))));
     line(out, "maxmemory_policy", srv.config().get_one("maxmemory-policy").value_or("noeviction"));
     char ratio[32];
     std::snprintf(ratio, sizeof(ratio), "%.2f", used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0);

@@ -5,27 +5,11 @@
 #include "scripting/functions.hpp"
 #include "scripting/lua_vm.hpp"
 #include "scripting/scripting_state.hpp"
+#include "util/numbers.hpp"
 
 namespace shrike::scripting {
 
 namespace {
-
-// bytesToHuman.
-std::string human(std::uint64_t n) {
-  char buf[64];
-  const double d = static_cast<double>(n);
-  if (n < 1024)
-    std::snprintf(buf, sizeof(buf), "%lluB", static_cast<unsigned long long>(n));
-  else if (n < 1024ULL * 1024)
-    std::snprintf(buf, sizeof(buf), "%.2fK", d / 1024);
-  else if (n < 1024ULL * 1024 * 1024)
-    std::snprintf(buf, sizeof(buf), "%.2fM", d / (1024.0 * 1024));
-  else if (n < 1024ULL * 1024 * 1024 * 1024)
-    std::snprintf(buf, sizeof(buf), "%.2fG", d / (1024.0 * 1024 * 1024));
-  else
-    std::snprintf(buf, sizeof(buf), "%.2fT", d / (1024.0 * 1024 * 1024 * 1024));
-  return buf;
-}
 
 void line(std::string& out, const char* key, const std::string& value) {
   out.append(key);
@@ -46,17 +30,17 @@ void append_info_memory(server::server_context& srv, std::string& out) {
   const std::uint64_t functions = st.functions().memory_overhead();
   line(out, "used_memory_lua", vm_eval);
   line(out, "used_memory_vm_eval", vm_eval);
-  line(out, "used_memory_lua_human", human(vm_eval));
+  line(out, "used_memory_lua_human", util::bytes_to_human(vm_eval));
   line(out, "used_memory_scripts_eval", scripts_eval);
   line(out, "number_of_cached_scripts", st.script_count());
   line(out, "number_of_functions", st.functions().function_count());
   line(out, "number_of_libraries", st.functions().libraries().size());
   line(out, "used_memory_vm_functions", vm_functions);
   line(out, "used_memory_vm_total", vm_eval + vm_functions);
-  line(out, "used_memory_vm_total_human", human(vm_eval + vm_functions));
+  line(out, "used_memory_vm_total_human", util::bytes_to_human(vm_eval + vm_functions));
   line(out, "used_memory_functions", functions);
   line(out, "used_memory_scripts", scripts_eval + functions);
-  line(out, "used_memory_scripts_human", human(scripts_eval + functions));
+  line(out, "used_memory_scripts_human", util::bytes_to_human(scripts_eval + functions));
 }
 
 }  // namespace shrike::scripting

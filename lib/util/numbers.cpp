@@ -107,4 +107,20 @@ std::string format_long_double_human(long double v) {
   return std::string(buf, l);
 }
 
+std::string bytes_to_human(std::uint64_t n) {
+  char buf[64];
+  const double d = static_cast<double>(n);
+  if (n < 1024)
+    std::snprintf(buf, sizeof(buf), "%lluB", static_cast<unsigned long long>(n));
+  else if (n < 1024ULL * 1024)
+    std::snprintf(buf, sizeof(buf), "%.2fK", d / 1024);
+  else if (n < 1024ULL * 1024 * 1024)
+    std::snprintf(buf, sizeof(buf), "%.2fM", d / (1024.0 * 1024));
+  else if (n < 1024ULL * 1024 * 1024 * 1024)
+    std::snprintf(buf, sizeof(buf), "%.2fG", d / (1024.0 * 1024 * 1024));
+  else
+    std::snprintf(buf, sizeof(buf), "%.2fT", d / (1024.0 * 1024 * 1024 * 1024));
+  return buf;
+}
+
 }  // namespace shrike::util

@@ -28,4 +28,7 @@ std::string format_double(double d);
 // ld2string(LD_STR_HUMAN): "%.17Lf" with trailing zeros removed (INCRBYFLOAT).
 std::string format_long_double_human(long double v);
 
+// bytesToHuman (INFO's *_human fields): "1023B", "1.50K", "2.00M", "3.25G", "1.00T".
+std::string bytes_to_human(std::uint64_t n);
+
 }  // namespace shrike::util
