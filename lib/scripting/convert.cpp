@@ -236,6 +236,19 @@ void push_error_table(lua_State* L, std::string_view text) {
   lua_setfield(L, -2, "err");
 }
 
+namespace {
+// The number of entries of the table on the top of the stack (any keys).
+std::size_t table_entries(lua_State* L) {
+  std::size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    ++n;
+    lua_pop(L, 1);
+  }
+  return n;
+}
+}  // namespace
+
 void write_value(lua_State* L, resp::reply_writer& out, int script_resp) {
   if (!lua_checkstack(L, 4)) {
     out.error("reached lua stack limit");
@@ -322,13 +335,7 @@ void write_value(lua_State* L, resp::reply_writer& out, int script_resp) {
       }
       lua_pop(L, 1);
       if (raw_field(L, "map") == LUA_TTABLE) {
-        std::size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-          ++n;
-          lua_pop(L, 1);
-        }
-        out.map(n);
+        out.map(table_entries(L));
         lua_pushnil(L);
         while (lua_next(L, -2)) {
           lua_pushvalue(L, -2);
@@ -340,13 +347,7 @@ void write_value(lua_State* L, resp::reply_writer& out, int script_resp) {
       }
       lua_pop(L, 1);
       if (raw_field(L, "set") == LUA_TTABLE) {
-        std::size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-          ++n;
-          lua_pop(L, 1);
-        }
-        out.set(n);
+        out.set(table_entries(L));
         lua_pushnil(L);
         while (lua_next(L, -2)) {
           lua_pop(L, 1);
