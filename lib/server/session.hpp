@@ -14,6 +14,7 @@
 
 #include "commands/command_context.hpp"
 #include "resp/reply_writer.hpp"
+#include "server/batch_clock.hpp"
 #include "resp/request_parser.hpp"
 #include "server/client_state.hpp"
 #include "server/server_context.hpp"
@@ -89,6 +90,7 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   bool out_moved_ = false;  // enter_pubsub moved out_ to the outbox during the current command
   std::unique_ptr<boost::asio::steady_timer> push_signal_;
   peer_kind kind_ = peer_kind::client;
+  batch_clock clock_;  // started by each hop, lapped by each command
 };
 
 }  // namespace shrike::server

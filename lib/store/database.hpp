@@ -49,6 +49,9 @@ class database {
 
   // Lazily expiring lookup; nullptr when absent or expired.
   entry* lookup(std::string_view key, std::int64_t now_ms);
+  // Batch prefetch of a key's bucket, then its chain's head (key_table).
+  void prefetch_bucket(std::uint64_t hash) const { table_.prefetch_bucket(hash); }
+  void prefetch_entry(std::uint64_t hash) const { table_.prefetch_entry(hash); }
   // Lookup that refreshes the access time (what commands use).
   entry* touch(std::string_view key, std::int64_t now_ms);
 

@@ -50,6 +50,16 @@ class key_table {
   std::size_t bucket_count() const { return mask_ ? mask_ + 1 : 0; }
 
   entry* find(std::string_view key) const;
+  // For a batch of lookups (a pipelined batch): prefetch every key's bucket,
+  // then every bucket's first entry, then look them up, so the cache misses
+  // of the batch overlap instead of adding up. `hash` is hash_key(key).
+  void prefetch_bucket(std::uint64_t hash) const {
+    if (mask_) __builtin_prefetch(&buckets_[hash & mask_]);
+  }
+  void prefetch_entry(std::uint64_t hash) const {
+    if (!mask_) return;
+    if (const entry* e = buckets_[hash & mask_]) __builtin_prefetch(e);
+  }
   // The key must not be present.
   void insert(entry* e);
   // Unlinks and returns the entry (not freed), or nullptr.

@@ -21,9 +21,11 @@ class shard_set {
   shard& at(std::size_t i) { return *shards_[i]; }
   std::size_t database_count() const { return databases_; }
 
-  std::size_t shard_of(std::string_view key) const {
-    // The top bits pick the shard; the low bits pick the bucket inside it.
-    return static_cast<std::size_t>(((hash_key(key) >> 32) * shards_.size()) >> 32);
+  std::size_t shard_of(std::string_view key) const { return shard_of_hash(hash_key(key)); }
+  // `hash` is hash_key(key). The top bits pick the shard; the low bits pick
+  // the bucket inside it.
+  std::size_t shard_of_hash(std::uint64_t hash) const {
+    return static_cast<std::size_t>(((hash >> 32) * shards_.size()) >> 32);
   }
   database& db_for(std::string_view key, std::size_t db) { return at(shard_of(key)).db(db); }
 
