@@ -12,6 +12,14 @@ std::string lower(std::string_view s) {
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
+
+// Whether the legacy (first, last, step) range gives the keys' positions.
+// SET's and BITFIELD's special rules only choose their key's flags (read
+// access with GET, read-only BITFIELD); the key is always argument 1.
+bool has_simple_key_range(const command_info& info) {
+  if (info.has(flag_movablekeys)) return false;
+  return !info.has_get_keys_function || info.name == "set" || info.name == "bitfield";
+}
 }  // namespace
 
 command_table& command_table::instance() {
@@ -46,8 +54,7 @@ void command_table::add(std::string_view name, exec_kind kind, sync_handler hand
   row.kind = kind;
   row.run = handler;
   row.route = route;
-  const auto* info = row.info;
-  row.simple_key_range = !info->has(flag_movablekeys) && !info->has_get_keys_function;
+  row.simple_key_range = has_simple_key_range(*row.info);
 }
 
 void command_table::add_async(std::string_view name, async_handler handler, sync_handler nonblocking) {
@@ -55,8 +62,7 @@ void command_table::add_async(std::string_view name, async_handler handler, sync
   row.kind = exec_kind::session;
   row.run_async = handler;
   row.run = nonblocking;
-  const auto* info = row.info;
-  row.simple_key_range = !info->has(flag_movablekeys) && !info->has_get_keys_function;
+  row.simple_key_range = has_simple_key_range(*row.info);
 }
 
 const command_row* command_table::find(std::string_view name) const {
@@ -71,8 +77,10 @@ const command_row* command_table::lookup(std::span<const std::string_view> argv,
   const command_row* row = nullptr;
   std::string_view name = argv[0];
   if (name.size() < sizeof(buf)) {
-    for (std::size_t i = 0; i < name.size(); ++i)
-      buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      const char c = name[i];
+      buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+    }
     auto it = rows_.find(std::string(buf, name.size()));
     if (it != rows_.end()) row = &it->second;
   }

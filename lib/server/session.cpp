@@ -3,7 +3,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/defer.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/write.hpp>
@@ -75,6 +74,7 @@ session::session(server_context& srv, asio::ip::tcp::socket socket)
   client_->fd = socket_.native_handle();
   acl::set_default_auth(srv_, *client_);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);  // flush() tries a plain send first
   in_.resize(initial_read_size);
   push_signal_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
   push_signal_->expires_at(asio::steady_timer::time_point::max());
@@ -339,7 +339,7 @@ std::size_t session::parse_available(std::vector<planned>& slots) {
       in_begin_ = in_end_;
       break;
     }
-    p.row = table.lookup(argv, p.error);
+    p.row = lookup_command(table, argv, p.error);
     // A script past busy-reply-threshold: -BUSY now, not a wait behind its gates.
     if (p.row) scripting::refuse_if_busy(srv_, *p.row, argv, p.error);
     if (p.row && p.error.empty()) {
@@ -386,6 +386,19 @@ std::size_t session::parse_available(std::vector<planned>& slots) {
   }
   client_->query_buffer.store(in_end_ - in_begin_, std::memory_order_relaxed);
   return n;
+}
+
+const command_row* session::lookup_command(const commands::command_table& table,
+                                           std::span<const std::string_view> argv, std::string& error) {
+  // A pipeline mostly repeats one command: the same name bytes as last time
+  // skip the table's hashing (not for subcommands, which depend on argv[1]).
+  if (last_row_ && argv[0] == last_name_ && last_row_->info->arity_accepts(argv.size())) return last_row_;
+  const command_row* row = table.lookup(argv, error);
+  if (row && !row->info->parent && argv[0].size() <= 32) {
+    last_row_ = row;
+    last_name_.assign(argv[0]);
+  }
+  return row;
 }
 
 asio::awaitable<void> session::execute(std::span<planned> batch) {
@@ -635,12 +648,17 @@ asio::awaitable<void> session::flush() {
     co_return;
   }
   client_->output_buffer.store(out_.size(), std::memory_order_relaxed);
-  // Let the other clients whose requests are ready run first, then write:
-  // as Redis writes every ready client's replies once per event-loop pass.
-  // The client then wakes once for a burst of replies instead of once per
-  // send, which is most of the kernel's cost per reply under load.
-  co_await asio::defer(socket_.get_executor(), asio::use_awaitable);
-  co_await asio::async_write(socket_, asio::buffer(out_), asio::use_awaitable);
+  // The socket is non-blocking: one send() does it when the kernel takes the
+  // whole reply, without an asynchronous operation's completion round trip.
+  boost::system::error_code ec;
+  std::size_t sent = socket_.write_some(asio::buffer(out_), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    sent = 0;
+  } else if (ec) {
+    throw boost::system::system_error(ec);
+  }
+  if (sent < out_.size())
+    co_await asio::async_write(socket_, asio::buffer(out_.data() + sent, out_.size() - sent), asio::use_awaitable);
   srv_.stats().net_output_bytes.fetch_add(out_.size(), std::memory_order_relaxed);
   client_->output_buffer.store(0, std::memory_order_relaxed);
   if (out_.capacity() > 1024 * 1024) {

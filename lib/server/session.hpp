@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands/command_context.hpp"
+#include "commands/command_table.hpp"
 #include "resp/reply_writer.hpp"
 #include "server/batch_clock.hpp"
 #include "resp/request_parser.hpp"
@@ -50,6 +51,8 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   boost::asio::awaitable<bool> read_more();
   // Parses complete requests into slots[0..n) and returns n.
   std::size_t parse_available(std::vector<planned>& slots);
+  const commands::command_row* lookup_command(const commands::command_table& table,
+                                              std::span<const std::string_view> argv, std::string& error);
   boost::asio::awaitable<void> execute(std::span<planned> batch);
   void execute_one(planned& p);
   boost::asio::awaitable<void> flush();
@@ -90,6 +93,9 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   bool out_moved_ = false;  // enter_pubsub moved out_ to the outbox during the current command
   std::unique_ptr<boost::asio::steady_timer> push_signal_;
   peer_kind kind_ = peer_kind::client;
+  // The last command looked up, by the name bytes the client sent.
+  const commands::command_row* last_row_ = nullptr;
+  std::string last_name_;
   batch_clock clock_;  // started by each hop, lapped by each command
 };
 
