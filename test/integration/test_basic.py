@@ -167,6 +167,38 @@ def test_unknown_command_and_arity(r):
         r.execute_command("get")
 
 
+def test_pipeline_repeating_a_command_name(server):
+    # One write of requests whose names repeat (the session remembers the last
+    # command looked up): exact replies for the same name in another case, the
+    # same name with a wrong arity, and subcommands behind one container name.
+    raw = (b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+           b"*3\r\n$3\r\nSET\r\n$1\r\nj\r\n$1\r\nw\r\n"
+           b"*2\r\n$3\r\nSET\r\n$1\r\nk\r\n"
+           b"*2\r\n$3\r\nset\r\n$1\r\nk\r\n"
+           b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+           b"*1\r\n$3\r\nGET\r\n"
+           b"*3\r\n$6\r\nOBJECT\r\n$8\r\nENCODING\r\n$1\r\nk\r\n"
+           b"*3\r\n$6\r\nOBJECT\r\n$7\r\nNOSUCHX\r\n$1\r\nk\r\n"
+           b"*2\r\n$6\r\nOBJECT\r\n$4\r\nHELP\r\n")
+    expected_head = (b"+OK\r\n+OK\r\n"
+                     b"-ERR wrong number of arguments for 'set' command\r\n"
+                     b"-ERR wrong number of arguments for 'set' command\r\n"
+                     b"$1\r\nv\r\n"
+                     b"-ERR wrong number of arguments for 'get' command\r\n"
+                     b"$6\r\nembstr\r\n"
+                     b"-ERR unknown subcommand 'NOSUCHX'. Try OBJECT HELP.\r\n*")
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(raw)
+        data = b""
+        s.settimeout(5)
+        while len(data) < len(expected_head) or not data.endswith(b"\r\n") or b"OBJECT <subcommand>" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        assert data.startswith(expected_head), data
+
+
 def test_requirepass(shrike_binary):
     s = Server(shrike_binary, "--requirepass", "secret")
     try:
