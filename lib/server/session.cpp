@@ -392,10 +392,11 @@ std::size_t session::parse_available(std::vector<planned>& slots) {
 const command_row* session::lookup_command(const commands::command_table& table,
                                            std::span<const std::string_view> argv, std::string& error) {
   // A pipeline mostly repeats one command: the same name bytes as last time
-  // skip the table's hashing (not for subcommands, which depend on argv[1]).
+  // skip the table's hashing. Not for commands with subcommands (COMMAND
+  // alone is a container row, COMMAND COUNT is a subcommand's row).
   if (last_row_ && argv[0] == last_name_ && last_row_->info->arity_accepts(argv.size())) return last_row_;
   const command_row* row = table.lookup(argv, error);
-  if (row && !row->info->parent && argv[0].size() <= 32) {
+  if (row && !row->info->parent && !row->is_container() && argv[0].size() <= 32) {
     last_row_ = row;
     last_name_.assign(argv[0]);
   }

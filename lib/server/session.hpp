@@ -15,8 +15,8 @@
 #include "commands/command_context.hpp"
 #include "commands/command_table.hpp"
 #include "resp/reply_writer.hpp"
-#include "server/batch_clock.hpp"
 #include "resp/request_parser.hpp"
+#include "server/batch_clock.hpp"
 #include "server/client_state.hpp"
 #include "server/server_context.hpp"
 

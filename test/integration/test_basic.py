@@ -199,6 +199,17 @@ def test_pipeline_repeating_a_command_name(server):
         assert data.startswith(expected_head), data
 
 
+def test_pipeline_container_command_then_its_subcommand(r):
+    # COMMAND alone runs the container's own handler; COMMAND COUNT right
+    # after it in the same batch must still reach the subcommand.
+    pipe = r.pipeline(transaction=False)
+    pipe.command()
+    pipe.command_count()
+    everything, count = pipe.execute()
+    assert isinstance(count, int)
+    assert count == len(everything)
+
+
 def test_requirepass(shrike_binary):
     s = Server(shrike_binary, "--requirepass", "secret")
     try:
