@@ -169,10 +169,9 @@ int nonexistent_global(lua_State* L) {
   return luaL_error(L, "Script attempted to access nonexistent global variable '%s'", lua_tostring(L, -1));
 }
 
-// rawset / setmetatable / table.insert: refuse a
-// proxy, else the original (upvalue 2).
-int refuse_proxy_then_call(lua_State* L) {
-  if (push_real(L, 1)) return raise_plain(L, "Attempt to modify a readonly table");
+// Calls the wrapped original (upvalue 2) with the stack's arguments and
+// returns all its results.
+int call_original(lua_State* L) {
   const int n = lua_gettop(L);
   lua_pushvalue(L, lua_upvalueindex(2));
   lua_insert(L, 1);
@@ -180,14 +179,17 @@ int refuse_proxy_then_call(lua_State* L) {
   return lua_gettop(L);
 }
 
+// rawset / setmetatable / table.insert: refuse a
+// proxy, else the original (upvalue 2).
+int refuse_proxy_then_call(lua_State* L) {
+  if (push_real(L, 1)) return raise_plain(L, "Attempt to modify a readonly table");
+  return call_original(L);
+}
+
 // rawget / next: the original (upvalue 2) on the real table.
 int see_through_then_call(lua_State* L) {
   if (push_real(L, 1)) lua_replace(L, 1);
-  const int n = lua_gettop(L);
-  lua_pushvalue(L, lua_upvalueindex(2));
-  lua_insert(L, 1);
-  lua_call(L, n, LUA_MULTRET);
-  return lua_gettop(L);
+  return call_original(L);
 }
 
 // pairs(t): next, t, nil; for a proxy the see-through next (upvalue 2),
