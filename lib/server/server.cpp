@@ -11,7 +11,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <memory>
 #include <sstream>
@@ -25,6 +24,7 @@
 #include "commands/persistence.hpp"
 #include "persistence/rdb_file.hpp"
 #include "replication/replication_state.hpp"
+#include "server/io_threads.hpp"
 #include "server/keyspace_events.hpp"
 #include "server/server_context.hpp"
 #include "server/session.hpp"
@@ -60,15 +60,14 @@ void log_exception(std::exception_ptr e, const char* what) {
   }
 }
 
-asio::awaitable<void> accept_loop(server_context& srv, tcp::acceptor& acceptor) {
+asio::awaitable<void> accept_loop(server_context& srv, tcp::acceptor& acceptor, io_threads& threads) {
   for (;;) {
     boost::system::error_code ec;
-    // A session gets its own strand so that other threads (CLIENT KILL,
-    // MONITOR feeds) can post to it safely; with one pool thread everything
-    // is serialized already and the strand would only add locking.
-    asio::any_io_executor session_ex = srv.threads() == 1 ? asio::any_io_executor(srv.io().get_executor())
-                                                          : asio::any_io_executor(asio::make_strand(srv.io()));
-    tcp::socket socket = co_await acceptor.async_accept(session_ex, asio::redirect_error(asio::use_awaitable, ec));
+    // The session lives on one thread's context: whatever other threads post
+    // to it (CLIENT KILL, pub/sub wake-ups, shard completions) is serialized
+    // with it without a strand.
+    tcp::socket socket =
+        co_await acceptor.async_accept(threads.next_for_session(), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       continue;  // EMFILE and friends: keep serving the clients we have
@@ -82,7 +81,9 @@ asio::awaitable<void> accept_loop(server_context& srv, tcp::acceptor& acceptor) 
     }
     auto ex = socket.get_executor();
     auto s = std::make_shared<session>(srv, std::move(socket));
-    asio::co_spawn(ex, s->run(), [](std::exception_ptr e) { log_exception(e, "session"); });
+    // The lambda keeps the session alive until its coroutine starts (on
+    // another thread's context, later).
+    asio::co_spawn(ex, [s] { return s->run(); }, [](std::exception_ptr e) { log_exception(e, "session"); });
   }
 }
 
@@ -201,8 +202,9 @@ int run_server(config_store& config) {
 
   const auto threads = static_cast<std::size_t>(std::max<std::int64_t>(1, config.get_int("threads")));
   const auto shards = static_cast<std::size_t>(std::max<std::int64_t>(1, config.get_int("shards")));
-  asio::io_context io(static_cast<int>(threads));
+  asio::io_context io(1);  // the main context, run by this thread
   server_context srv(io, config, threads, shards);
+  io_threads pool(io, threads);  // after srv: its sessions refer to srv
   srv.max_clients = config.get_int("maxclients");
   srv.idle_timeout_s = config.get_int("timeout");
   srv.slowlog_slower_than_us = config.get_int("slowlog-log-slower-than");
@@ -305,7 +307,7 @@ int run_server(config_store& config) {
   srv.set_port(acceptors.front()->local_endpoint().port());
 
   for (auto& acc : acceptors)
-    asio::co_spawn(io, accept_loop(srv, *acc), [](std::exception_ptr e) { log_exception(e, "listener"); });
+    asio::co_spawn(io, accept_loop(srv, *acc, pool), [](std::exception_ptr e) { log_exception(e, "listener"); });
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   srv.on_shutdown([&] {
@@ -318,6 +320,7 @@ int run_server(config_store& config) {
       srv.repl().stop_link();
       for (auto& c : srv.clients())
         if (c->kill) c->kill();
+      pool.release_workers();
       util::log_notice("Redis is now ready to exit, bye bye...");
     });
   });
@@ -339,10 +342,7 @@ int run_server(config_store& config) {
                    " shards=" + std::to_string(shards) + " port=" + std::to_string(srv.port()));
   util::log_notice("Ready to accept connections tcp");
 
-  std::vector<std::thread> pool;
-  for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-  io.run();
-  for (auto& t : pool) t.join();
+  pool.run();
   // Nothing runs any more: the final save needs no gates.
   const auto mode = srv.shutdown_save.load();
   if (mode == server_context::exit_save::always ||

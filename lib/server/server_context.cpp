@@ -32,7 +32,7 @@ server_context::server_context(boost::asio::io_context& io, config_store& config
     : io_(io),
       config_(config),
       threads_(threads),
-      shards_(io, shards, static_cast<std::size_t>(config.get_int("databases")), threads == 1),
+      shards_(io, shards, static_cast<std::size_t>(config.get_int("databases"))),
       run_id_(random_hex(40)),
       start_ms_(util::now_ms()),
       acl_(std::make_shared<acl::registry>()),

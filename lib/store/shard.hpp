@@ -1,23 +1,26 @@
 #pragma once
-// A shard: a slice of the keyspace (all databases) owned by one strand.
+// A shard: a slice of the keyspace (all databases) with one owner at a time.
 //
-// Data is touched either by work running on the strand while the shard's gate
-// is free, or by the single holder of the gate (a command that spans several
-// shards). The gate is a FIFO: while it is held, single-shard work queues
-// behind it in arrival order, so a multi-shard command is atomic for every
-// observer and no one starves.
+// Ownership plays the part of a strand, with one difference that matters on a
+// thread pool: a caller that finds the shard free takes it and runs its work
+// right there, on its own thread, without suspending (no scheduler round trip,
+// no cross-thread wake-up). A caller that finds it taken queues its work; the
+// owner runs the queue, in arrival order, when it lets go. The measured cost
+// of going through an asio::strand instead: see the README's architecture.
 //
-// Invariant (on the strand): waiting_ is non-empty only while locked_.
+// The gate is ownership held across suspensions: a command spanning several
+// shards owns each of them (taken in ascending order, so no deadlock) while it
+// runs, and single-shard work queues behind it. A multi-shard command is
+// atomic for every observer and no one starves.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/defer.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstddef>
 #include <deque>
+#include <mutex>
 #include <random>
 #include <vector>
 
@@ -31,16 +34,11 @@ namespace asio = boost::asio;
 
 class shard {
  public:
-  using strand_type = asio::strand<asio::io_context::executor_type>;
-
-  // single_thread: the io_context runs on exactly one thread (enables the
-  // inline fast path of run()).
-  shard(asio::io_context& io, std::size_t index, std::size_t databases, bool single_thread = false);
+  shard(asio::io_context& io, std::size_t index, std::size_t databases);
   shard(const shard&) = delete;
   shard& operator=(const shard&) = delete;
 
   std::size_t index() const { return index_; }
-  strand_type& strand() { return strand_; }
   database& db(std::size_t i) { return dbs_[i]; }
   std::size_t database_count() const { return dbs_.size(); }
   std::mt19937_64& rng() { return rng_; }
@@ -50,66 +48,84 @@ class shard {
     for (std::size_t i = 0; i < dbs_.size(); ++i) dbs_[i].set_listener(listener, i);
   }
 
-  // THE hop helper. Runs `fn` on this shard's strand as soon as the gate is
-  // free, then resumes the calling coroutine on its own executor, off the
-  // strand (the completion is deferred, never run inline). When the strand is
-  // idle and the caller is on a pool thread, fn runs inline on that thread:
-  // no cross-thread wake-up. `fn` must not suspend.
-  //
-  // With a single pool thread no other thread can be inside the strand, and a
-  // free gate means no multi-shard holder either: fn then runs right here,
-  // without the round trip through the scheduler.
+  // THE hop helper. Runs `fn` as the shard's owner. When the shard is free,
+  // fn runs right here and the caller never suspends. Otherwise fn waits its
+  // turn and runs on the thread of the owner that hands the shard on; the
+  // caller resumes on its own executor afterwards (deferred, never inline).
+  // `fn` must not suspend.
   template <class Fn>
   asio::awaitable<void> run(Fn& fn) {
-    if (single_thread_ && !locked_) {
+    if (try_own()) {
+      owner_scope scope(*this);
       fn();
       co_return;
     }
     co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
         [this, &fn](auto handler) {
-          asio::dispatch(strand_, [this, &fn, h = std::move(handler)]() mutable {
-            auto work = [&fn, h = std::move(h)]() mutable {
-              fn();
-              complete(std::move(h));
-            };
-            if (!locked_) {
-              work();
-            } else {
-              waiting_.emplace_back(std::move(work));
-            }
+          submit([&fn, h = std::move(handler)]() mutable {
+            fn();
+            complete(std::move(h));
           });
         },
         asio::use_awaitable);
   }
 
-  // Takes the gate (FIFO); resumes the caller off the strand holding it.
+  // Takes the gate: ownership that lasts until release(), across suspensions.
+  // FIFO with run(); the caller resumes off the thread that granted it.
   asio::awaitable<void> acquire();
-  // Frees the gate and runs the work that queued behind it.
-  void release();
+  // Gives up the gate and hands the shard to the work queued behind it.
+  void release() { hand_on(); }
+
+  // True while someone owns the shard (a run or a gate holder); for tests.
+  bool owned() const {
+    std::lock_guard lock(mutex_);
+    return owned_;
+  }
 
   // Starts the active-expiry cycle (every `period`).
   void start_expiry(std::chrono::milliseconds period);
   void stop();
 
  private:
+  // Queued work. A gate grant keeps the ownership it is handed; everything
+  // else gives it back when it returns.
+  struct waiter {
+    util::unique_function fn;
+    bool keeps_ownership;
+  };
+  // Hands the shard on when a run that owned it ends (also by exception).
+  struct owner_scope {
+    explicit owner_scope(shard& s) : s_(s) {}
+    owner_scope(const owner_scope&) = delete;
+    owner_scope& operator=(const owner_scope&) = delete;
+    ~owner_scope() { s_.hand_on(); }
+    shard& s_;
+  };
+
   template <class Handler>
   static void complete(Handler&& h) {
     auto ex = asio::get_associated_executor(h);
     asio::defer(ex, std::forward<Handler>(h));
   }
-  void drain();
+  bool try_own();
+  // Runs `fn` as the owner: now, on this thread, when the shard is free;
+  // otherwise after the work queued before it.
+  void submit(util::unique_function fn, bool keeps_ownership = false);
+  // Called by the owner when it is done: runs the queued work in order (a
+  // bounded number of items here, the rest from a posted continuation) until
+  // the queue is empty or a gate holder took over.
+  void hand_on();
   void expiry_tick();
 
   asio::io_context& io_;
   std::size_t index_;
-  strand_type strand_;
   std::vector<database> dbs_;
   std::mt19937_64 rng_;
   blocked_keys blocked_;
-  bool single_thread_;
-  bool locked_ = false;
-  std::deque<util::unique_function> waiting_;
-  asio::steady_timer expiry_timer_;
+  mutable std::mutex mutex_;  // guards owned_ and waiting_
+  bool owned_ = false;
+  std::deque<waiter> waiting_;
+  asio::steady_timer expiry_timer_;  // touched only by the owner
   std::chrono::milliseconds expiry_period_{100};
   bool stopped_ = false;
 };

@@ -2,10 +2,10 @@
 
 namespace shrike::store {
 
-shard_set::shard_set(asio::io_context& io, std::size_t shards, std::size_t databases, bool single_thread)
+shard_set::shard_set(asio::io_context& io, std::size_t shards, std::size_t databases)
     : databases_(databases) {
   for (std::size_t i = 0; i < shards; ++i) {
-    shards_.push_back(std::make_unique<shard>(io, i, databases, single_thread));
+    shards_.push_back(std::make_unique<shard>(io, i, databases));
     all_.push_back(i);
   }
 }

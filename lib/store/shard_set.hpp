@@ -15,7 +15,7 @@ namespace shrike::store {
 
 class shard_set {
  public:
-  shard_set(asio::io_context& io, std::size_t shards, std::size_t databases, bool single_thread = false);
+  shard_set(asio::io_context& io, std::size_t shards, std::size_t databases);
 
   std::size_t size() const { return shards_.size(); }
   shard& at(std::size_t i) { return *shards_[i]; }
