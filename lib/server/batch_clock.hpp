@@ -3,7 +3,9 @@
 // times (wall clock for the command, steady clock before and after it: about
 // 4% of the CPU at pipeline 16).
 //
-// start() reads both clocks when a batch (one hop) begins. A command's wall
+// start() reads both clocks when a batch begins; resume() reads the steady
+// clock alone when a later hop of the same batch begins, so the time spent
+// between hops (waiting for a shard) is no command's duration. A command's wall
 // time is the batch's wall time plus the steady time elapsed since, and its
 // duration runs from the previous lap (the end of the command before it, or
 // the start) to now.
@@ -22,6 +24,8 @@ class batch_clock {
     start_ = last_ = steady::now();
     wall_ms_ = util::now_ms();
   }
+  // A later hop of the batch begins: the next lap runs from here.
+  void resume() { last_ = steady::now(); }
   // Wall-clock milliseconds at the last lap (or the start).
   std::int64_t now_ms() const {
     return wall_ms_ + std::chrono::duration_cast<std::chrono::milliseconds>(last_ - start_).count();

@@ -403,8 +403,18 @@ const command_row* session::lookup_command(const commands::command_table& table,
   return row;
 }
 
+void session::begin_hop() {
+  if (clock_started_) {
+    clock_.resume();
+  } else {
+    clock_.start();
+    clock_started_ = true;
+  }
+}
+
 asio::awaitable<void> session::execute(std::span<planned> batch) {
   auto& shards = srv_.shards();
+  clock_started_ = false;
   std::size_t i = 0;
   while (i < batch.size() && !close_) {
     planned& p = batch[i];
@@ -414,7 +424,7 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
       if (p.error.empty() && kind_ == peer_kind::client) refused_by_replication(*p.row, p.error);
       if (p.error.empty()) refused_while_subscribed(*p.row, p.error);
       if (!p.error.empty()) {  // refused in subscribed mode: answered like any refused command
-        clock_.start();
+        begin_hop();
         execute_one(p);
         ++i;
         continue;
@@ -434,6 +444,7 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
       const auto t0 = std::chrono::steady_clock::now();
       const std::size_t mark = out_.size();
       co_await p.row->run_async(ctx);
+      clock_started_ = false;  // it may have waited long: read the wall clock again
       after_command(p, errors_before, fx);
       if (kind_ == peer_kind::master) out_.resize(std::min(mark, out_.size()));
       // (a blocked command flushes what came before it: the mark may be gone)
@@ -447,7 +458,7 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
     }
     if (p.place == planned::place_t::gated) {
       auto fn = [&] {
-        clock_.start();
+        begin_hop();
         execute_one(p);
       };
       co_await shards.run_gated(std::span<const std::size_t>(p.shards), fn);
@@ -477,7 +488,7 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
         for (std::size_t k = i; k < j; ++k)
           if (batch[k].has_key_hash) db.prefetch_entry(batch[k].key_hash);
       }
-      clock_.start();
+      begin_hop();
       for (std::size_t k = i; k < j && !close_; ++k) execute_one(batch[k]);
     };
     if (target == SIZE_MAX)

@@ -96,7 +96,11 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   // The last command looked up, by the name bytes the client sent.
   const commands::command_row* last_row_ = nullptr;
   std::string last_name_;
-  batch_clock clock_;  // started by each hop, lapped by each command
+  // Reads the clocks as a hop begins: both on the batch's first hop (and after
+  // a command that may have suspended), the steady one alone on later hops.
+  void begin_hop();
+  batch_clock clock_;  // lapped by each command
+  bool clock_started_ = false;
 };
 
 }  // namespace shrike::server

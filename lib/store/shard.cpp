@@ -11,26 +11,48 @@ namespace {
 // Queued items one hand_on() runs before it posts the rest: the thread that
 // let go of the shard gets back to its own clients.
 constexpr int hand_on_budget = 64;
+// Checks of a run-owned shard before queueing (see try_own_soon).
+// 64 measured best on 2 CPUs (SET -P 16, --threads 2): 0 queues ~21% of the
+// runs, 64 about 3%, 256 about 0.2% but burns what it saves.
+constexpr int spin_checks = 64;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 }  // namespace
 
 shard::shard(asio::io_context& io, std::size_t index, std::size_t databases)
     : io_(io), index_(index), dbs_(databases), rng_(0x5eed0000u + index), expiry_timer_(io) {}
 
-bool shard::try_own() {
+bool shard::try_own(owner_kind kind) {
   std::lock_guard lock(mutex_);
-  if (owned_) return false;
-  owned_ = true;
+  if (owner_.load(std::memory_order_relaxed) != owner_kind::none) return false;
+  owner_.store(kind, std::memory_order_relaxed);
   return true;
+}
+
+bool shard::try_own_soon(owner_kind kind) {
+  for (int i = 0; i < spin_checks; ++i) {
+    const owner_kind now = owner_.load(std::memory_order_relaxed);
+    if (now == owner_kind::gate) return false;
+    if (now == owner_kind::none && try_own(kind)) return true;
+    cpu_relax();
+  }
+  return false;
 }
 
 void shard::submit(util::unique_function fn, bool keeps_ownership) {
   {
     std::lock_guard lock(mutex_);
-    if (owned_) {
+    if (owner_.load(std::memory_order_relaxed) != owner_kind::none) {
       waiting_.push_back(waiter{std::move(fn), keeps_ownership});
       return;
     }
-    owned_ = true;
+    owner_.store(keeps_ownership ? owner_kind::gate : owner_kind::run, std::memory_order_relaxed);
   }
   if (keeps_ownership) {
     fn();
@@ -46,12 +68,13 @@ void shard::hand_on() {
     {
       std::lock_guard lock(mutex_);
       if (waiting_.empty()) {
-        owned_ = false;
+        owner_.store(owner_kind::none, std::memory_order_relaxed);
         return;
       }
       if (left == 0) break;
       next = std::move(waiting_.front());
       waiting_.pop_front();
+      owner_.store(next.keeps_ownership ? owner_kind::gate : owner_kind::run, std::memory_order_relaxed);
     }
     if (next.keeps_ownership) {
       next.fn();  // a gate holder now owns the shard
@@ -70,7 +93,7 @@ void shard::hand_on() {
 }
 
 asio::awaitable<void> shard::acquire() {
-  if (try_own()) co_return;
+  if (try_own(owner_kind::gate) || try_own_soon(owner_kind::gate)) co_return;
   co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
       [this](auto handler) { submit([h = std::move(handler)]() mutable { complete(std::move(h)); }, true); },
       asio::use_awaitable);

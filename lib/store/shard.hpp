@@ -18,7 +18,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -55,7 +57,7 @@ class shard {
   // `fn` must not suspend.
   template <class Fn>
   asio::awaitable<void> run(Fn& fn) {
-    if (try_own()) {
+    if (try_own(owner_kind::run) || try_own_soon(owner_kind::run)) {
       owner_scope scope(*this);
       fn();
       co_return;
@@ -77,10 +79,7 @@ class shard {
   void release() { hand_on(); }
 
   // True while someone owns the shard (a run or a gate holder); for tests.
-  bool owned() const {
-    std::lock_guard lock(mutex_);
-    return owned_;
-  }
+  bool owned() const { return owner_.load(std::memory_order_acquire) != owner_kind::none; }
 
   // Starts the active-expiry cycle (every `period`).
   void start_expiry(std::chrono::milliseconds period);
@@ -107,7 +106,15 @@ class shard {
     auto ex = asio::get_associated_executor(h);
     asio::defer(ex, std::forward<Handler>(h));
   }
-  bool try_own();
+  // Who owns the shard: a run (busy on some thread for a short while) or a
+  // gate holder (possibly suspended, waiting for another shard).
+  enum class owner_kind : std::uint8_t { none, run, gate };
+  bool try_own(owner_kind kind);
+  // When a run owns the shard on another thread, it lets go within about a
+  // microsecond: waiting that long costs less than queueing, which suspends
+  // the caller and wakes its thread again later. Gives up after a bounded
+  // spin, and at once when a gate holder owns the shard.
+  bool try_own_soon(owner_kind kind);
   // Runs `fn` as the owner: now, on this thread, when the shard is free;
   // otherwise after the work queued before it.
   void submit(util::unique_function fn, bool keeps_ownership = false);
@@ -122,8 +129,8 @@ class shard {
   std::vector<database> dbs_;
   std::mt19937_64 rng_;
   blocked_keys blocked_;
-  mutable std::mutex mutex_;  // guards owned_ and waiting_
-  bool owned_ = false;
+  std::mutex mutex_;  // guards waiting_ and every change of owner_
+  std::atomic<owner_kind> owner_{owner_kind::none};  // read without the mutex to spin
   std::deque<waiter> waiting_;
   asio::steady_timer expiry_timer_;  // touched only by the owner
   std::chrono::milliseconds expiry_period_{100};

@@ -31,4 +31,17 @@ BOOST_AUTO_TEST_CASE(wall_time_follows_the_laps_from_the_batch_start) {
   shrike::util::fake_now_ms = 0;
 }
 
+BOOST_AUTO_TEST_CASE(resume_skips_the_wait_between_hops_and_keeps_the_wall_clock) {
+  shrike::util::fake_now_ms = 2'000'000;
+  batch_clock clock;
+  clock.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // waiting for a shard
+  clock.resume();
+  const auto lap = clock.lap_us();
+  BOOST_TEST(lap < 5'000);  // the wait is not the command's duration
+  BOOST_TEST(clock.now_ms() >= 2'000'005);  // but the wall clock moved on
+  BOOST_TEST(clock.now_ms() < 2'000'005 + 1'000);
+  shrike::util::fake_now_ms = 0;
+}
+
 BOOST_AUTO_TEST_SUITE_END()
