@@ -1,7 +1,7 @@
 // BGSAVE [SCHEDULE]: a forkless point-in-time RDB file. The command fixes the
 // point in time (every gate held, persistence::snapshot::begin) and returns;
-// a detached coroutine then has each shard save itself in ~256 KB steps on its
-// own strand, appends the steps to a temp file, and commits it (fsync,
+// a detached coroutine then has each shard save itself in ~256 KB steps (runs
+// on the shard), appends the steps to a temp file, and commits it (fsync,
 // rename) as SAVE does. Meanwhile write commands save the keys they are about
 // to change first (save_before_write), so the file is the dataset as it was
 // when BGSAVE was called.
@@ -128,7 +128,7 @@ asio::awaitable<void> stream_snapshot(server::server_context& srv, std::shared_p
       co_await shards.at(s).run(step);
       const auto busy = std::chrono::steady_clock::now() - t0;
       srv.bgsave_keys_saved = snap->keys_saved();
-      co_await write(chunk);  // on a pool thread, off every shard's strand
+      co_await write(chunk);  // owning no shard
       // Half the time for the save at most: the pool threads are the
       // clients' too (Redis's fork child has a core of its own).
       pause.expires_after(busy);

@@ -1,7 +1,7 @@
 #pragma once
 // What a handler sees: its arguments, the client, the server, and the reply
-// writer of the connection. A handler runs either on the strand of the shard
-// that owns its key(s) or with the gates of all its shards held, so it may
+// writer of the connection. A handler runs either as the owner of the shard
+// that holds its key(s) or with the gates of all its shards held, so it may
 // touch those shards' databases directly (ctx.db(key)); it must not suspend.
 #include <cstdint>
 #include <span>

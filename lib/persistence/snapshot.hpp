@@ -2,15 +2,15 @@
 // A point-in-time image of the keyspace, made without fork while clients keep
 // writing (BGSAVE). begin() runs with every shard's gate held and moves the
 // keyspace to a new snapshot epoch: from that instant every existing key is
-// "pending". Each shard then saves its pending keys in bounded steps on its
-// own strand (step()), and a write command saves the keys it is about to
+// "pending". Each shard then saves its pending keys in bounded steps, each a
+// run on the shard (step()), and a write command saves the keys it is about to
 // change first, as they were (guard(): serialize-before-modify). Keys created
 // after begin() carry the new epoch and are never saved; keys deleted before
 // being saved were guarded on their way out. So the file holds the dataset
 // exactly as it was at begin(), and the extra memory is bounded by one
 // step's output plus what guards produce before the writer drains it.
 //
-// Everything per shard runs on that shard (its strand, or its gate's holder).
+// Everything per shard runs as that shard's owner (a run, or its gate's holder).
 #include <atomic>
 #include <cstdint>
 #include <memory>

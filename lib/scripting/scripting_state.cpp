@@ -7,6 +7,7 @@
 #include "scripting/functions.hpp"
 #include "scripting/lua_vm.hpp"
 #include "scripting/sha1.hpp"
+#include "server/serve_while_blocked.hpp"
 #include "util/log.hpp"
 #include "util/split_args.hpp"
 
@@ -260,6 +261,9 @@ bool scripting_state::interrupted() {
       srv_.script_busy.store(run->eval ? 1 : 2, std::memory_order_release);
     }
   }
+  // Busy: the clients of this thread get their -BUSY (and their SCRIPT KILL
+  // in) now, not when the script ends.
+  if (timed_out_) server::serve_while_blocked();
   // SHUTDOWN NOSAVE (or a signal) ends a script in any case: the server
   // cannot stop while one of its threads runs it.
   if (srv_.shutting_down()) return true;

@@ -9,16 +9,17 @@
 // as Redis allows outside cluster mode -- and no other client observes part
 // of it. Everything here but the fields marked otherwise is used only under
 // those gates. SCRIPT KILL, FUNCTION KILL and FUNCTION STATS run without the
-// gates, from another thread, while a script runs: they use `running_` (a
+// gates, from another thread or nested in the script's hook, while a script runs: they use `running_` (a
 // mutex) and the kill state (one atomic word).
 //
 // Busy scripts. The interpreter's count hook (every 100,000 instructions)
 // checks the elapsed time: past busy-reply-threshold it sets
 // srv.script_busy, which the dispatcher checks BEFORE it hops to a shard, so
 // other clients get -BUSY at once instead of queueing behind the gates (the
-// allow-busy commands still run). This needs a second pool thread: with
-// --threads 1 the script's thread is the only one, and other clients wait
-// until the script ends.
+// allow-busy commands still run). Meanwhile the hook also runs the handlers
+// that are ready on the script's own thread (server::serve_while_blocked, as
+// Redis's processEventsWhileBlocked): the clients on that thread get their
+// -BUSY and can send SCRIPT KILL, with --threads 1 too.
 #include <atomic>
 #include <functional>
 #include <chrono>

@@ -109,7 +109,7 @@ struct client_state {
   std::atomic<bool> blocked{false};
 
   // Closes the connection from any thread (CLIENT KILL, timeout, shutdown):
-  // posts the close to the session's strand. Set once when the session starts.
+  // posts the close to the session's executor. Set once when the session starts.
   std::function<void()> kill;
   // Bytes pushed to the connection from any thread (MONITOR feed, pub/sub
   // messages); set once when the session starts.

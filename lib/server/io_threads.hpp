@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "server/serve_while_blocked.hpp"
+
 namespace shrike::server {
 
 class io_threads {
@@ -41,8 +43,14 @@ class io_threads {
   // Starts the worker threads, runs the main context on this thread until it
   // runs out of work, then waits for the workers.
   void run() {
-    for (auto& w : workers_) pool_.emplace_back([ctx = w.get()] { ctx->run(); });
+    for (auto& w : workers_)
+      pool_.emplace_back([ctx = w.get()] {
+        this_thread_context = ctx;
+        ctx->run();
+      });
+    this_thread_context = &main_;
     main_.run();
+    this_thread_context = nullptr;
     join();
   }
 

@@ -141,8 +141,8 @@ outbox& session::become_replica() {
 void session::enter_push_mode() {
   if (push_mode_) return;
   push_mode_ = true;
-  // Possibly called on a shard's strand (a command in a batch): the writer
-  // starts on the session's own executor.
+  // Possibly called by a shard's owner on another thread (a command in a
+  // queued run): the writer starts on the session's own executor.
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     asio::co_spawn(self->socket_.get_executor(), [self] { return self->push_writer(); }, asio::detached);
   });
@@ -153,7 +153,7 @@ asio::awaitable<void> session::push_writer() {
   outbox& box = *client_->box;
   while (socket_.is_open()) {
     chunk.clear();
-    // take() and the wait run in one step of this strand, so a wake posted
+    // take() and the wait run in one step of this executor, so a wake posted
     // by an append after take() finds the wait in place.
     if (!box.take(chunk)) {
       boost::system::error_code ec;

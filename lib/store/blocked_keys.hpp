@@ -1,6 +1,6 @@
 #pragma once
 // Clients blocked on keys of one shard (BLPOP, BZPOPMIN, ...), per key in
-// arrival order. Touched only on the shard's strand or by its gate holder.
+// arrival order. Touched only by the shard's current owner.
 //
 // A blocked client may wait on keys of several shards; it is shared between
 // their registries and claimed exactly once (by the shard that serves it, by

@@ -1,7 +1,7 @@
 #pragma once
 // One logical database (SELECT n) of one shard: the key table plus the index
-// of keys that carry a TTL. Touched only by the owning shard's strand or by a
-// holder of the shard's gate.
+// of keys that carry a TTL. Touched only by the current owner of its shard (a
+// run, or the holder of the shard's gate).
 //
 // Every read goes through lookup(), which deletes a key whose TTL has passed
 // (lazy expiry); active_expire() removes keys nobody reads again.

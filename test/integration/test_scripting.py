@@ -243,6 +243,28 @@ def test_shutdown_nosave_ends_a_busy_script(shrike_binary):
         s.stop()
 
 
+def test_busy_script_answers_the_clients_of_its_own_thread(shrike_binary):
+    # One thread: every client lives on the script's thread, so their -BUSY
+    # and the SCRIPT KILL come from the script's hook serving that thread.
+    s = Server(shrike_binary, "--threads", "1", "--busy-reply-threshold", "100")
+    try:
+        c = s.client(socket_timeout=10)  # without the hook's serving, no reply comes
+        c.set("k", "v")
+        bg = Background(s, lambda conn: conn.eval("local i = 0 while true do i = i + 1 end", 0))
+        assert wait_busy(c).startswith("BUSY Redis is busy running a script.")
+        late = s.client(socket_timeout=10)  # a connection accepted while the script runs
+        with pytest.raises(redis.exceptions.ResponseError, match="^BUSY"):
+            late.get("k")
+        assert late.script_kill()
+        err = bg.join()
+        assert str(err).startswith("Script killed by user with SCRIPT KILL...")
+        assert c.get("k") == b"v"
+        late.close()
+        c.close()
+    finally:
+        s.stop()
+
+
 def test_script_cache_across_flush(server, r):
     r.script_flush()
     sha = r.script_load("return 'cached'")
