@@ -22,7 +22,7 @@ namespace shrike::server {
 
 class io_threads {
  public:
-  // `threads` >= 1; `main` is run by the caller (run_main()).
+  // `threads` >= 1; run() runs `main` on the calling thread.
   io_threads(boost::asio::io_context& main, std::size_t threads) : main_(main) {
     for (std::size_t i = 1; i < threads; ++i) {
       workers_.push_back(std::make_unique<boost::asio::io_context>(1));
@@ -31,7 +31,12 @@ class io_threads {
   }
   io_threads(const io_threads&) = delete;
   io_threads& operator=(const io_threads&) = delete;
-  ~io_threads() { join(); }
+  // After a normal run() the workers are done already; after an exception
+  // out of run() they are stopped here rather than waited for.
+  ~io_threads() {
+    for (auto& w : workers_) w->stop();
+    join();
+  }
 
   // Where the next client session lives: the contexts in turn.
   boost::asio::io_context& next_for_session() {
