@@ -9,8 +9,8 @@
 // as Redis allows outside cluster mode -- and no other client observes part
 // of it. Everything here but the fields marked otherwise is used only under
 // those gates. SCRIPT KILL, FUNCTION KILL and FUNCTION STATS run without the
-// gates, from another thread or nested in the script's hook, while a script runs: they use `running_` (a
-// mutex) and the kill state (one atomic word).
+// gates while a script runs (from another thread, or nested in the script's
+// hook): they use `running_` (a mutex) and the kill state (one atomic word).
 //
 // Busy scripts. The interpreter's count hook (every 100,000 instructions)
 // checks the elapsed time: past busy-reply-threshold it sets
