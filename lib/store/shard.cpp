@@ -93,7 +93,7 @@ void shard::hand_on() {
 }
 
 asio::awaitable<void> shard::acquire() {
-  if (try_own(owner_kind::gate) || try_own_soon(owner_kind::gate)) co_return;
+  if (try_own_soon(owner_kind::gate)) co_return;
   co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
       [this](auto handler) { submit([h = std::move(handler)]() mutable { complete(std::move(h)); }, true); },
       asio::use_awaitable);

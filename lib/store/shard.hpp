@@ -57,7 +57,7 @@ class shard {
   // `fn` must not suspend.
   template <class Fn>
   asio::awaitable<void> run(Fn& fn) {
-    if (try_own(owner_kind::run) || try_own_soon(owner_kind::run)) {
+    if (try_own_soon(owner_kind::run)) {
       owner_scope scope(*this);
       fn();
       co_return;
@@ -110,10 +110,10 @@ class shard {
   // gate holder (possibly suspended, waiting for another shard).
   enum class owner_kind : std::uint8_t { none, run, gate };
   bool try_own(owner_kind kind);
-  // When a run owns the shard on another thread, it lets go within about a
-  // microsecond: waiting that long costs less than queueing, which suspends
-  // the caller and wakes its thread again later. Gives up after a bounded
-  // spin, and at once when a gate holder owns the shard.
+  // Takes the shard when it is free. When a run owns it on another thread,
+  // that run lets go within about a microsecond: waiting that long costs less
+  // than queueing, which suspends the caller and wakes its thread again later.
+  // Gives up after a bounded spin, and at once when a gate holder owns it.
   bool try_own_soon(owner_kind kind);
   // Runs `fn` as the owner: now, on this thread, when the shard is free;
   // otherwise after the work queued before it.
