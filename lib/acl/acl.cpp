@@ -146,6 +146,23 @@ const user& client_user(server::server_context& srv, server::client_state& c) {
   return *c.user;
 }
 
+bool may_read_any_key(server::server_context& srv, server::client_state& c, const command_info& cmd,
+                      std::span<const std::string_view> argv) {
+  if (c.role.load(std::memory_order_relaxed) == server::peer_role::master) return true;
+  const user& u = client_user(srv, c);
+  if (u.unrestricted) return true;
+  const std::size_t id = command_index::instance().id_of(cmd);
+  key_cache keys;
+  for (const selector& s : u.selectors) {
+    int pos = 0;
+    if (check_selector(s, cmd, id, argv, keys, pos) != denial::none) continue;
+    if (s.flags & selector::all_keys) return true;
+    for (const key_pattern& k : s.keys)
+      if ((k.perms & perm_read) && k.pattern == "*") return true;
+  }
+  return false;
+}
+
 void set_default_auth(server::server_context& srv, server::client_state& c) {
   auto& reg = srv.acl();
   c.acl_epoch = reg.epoch();

@@ -41,6 +41,11 @@ verdict check(const user& u, const commands::command_info& cmd, std::span<const 
 // into the unauthenticated default user, as Redis does before closing it.
 // Must run where the client's own fields may be touched (its session).
 const user& client_user(server::server_context& srv, server::client_state& c);
+// ACLUserCheckCmdWithUnrestrictedKeyAccess with CMD_KEY_ACCESS: one selector
+// of the client's user allows this call and reading every key (SORT's BY and
+// GET patterns name keys no key spec can list).
+bool may_read_any_key(server::server_context& srv, server::client_state& c, const commands::command_info& cmd,
+                      std::span<const std::string_view> argv);
 // clientSetDefaultAuth: the default user, authenticated when it needs no password.
 void set_default_auth(server::server_context& srv, server::client_state& c);
 // authRequired.

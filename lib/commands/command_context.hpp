@@ -58,6 +58,9 @@ struct command_context {
   // Set while this server propagates writes to replicas: what the command
   // propagates if not its own arguments (commands/propagation.hpp).
   replication::effects* effects = nullptr;
+  // Called by a script (redis.call): SORT then sorts what it would return in
+  // set order, so the script's effects replicate.
+  bool from_script = false;
 
   std::size_t argc() const { return argv.size(); }
   std::string_view arg(std::size_t i) const { return argv[i]; }

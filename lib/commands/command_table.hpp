@@ -106,6 +106,7 @@ void register_connection_commands(command_table& t);
 void register_string_commands(command_table& t);
 void register_bit_commands(command_table& t);
 void register_key_commands(command_table& t);
+void register_sort_commands(command_table& t);  // commands/sort_command.cpp
 void register_server_commands(command_table& t);
 void register_list_commands(command_table& t);
 void register_hash_commands(command_table& t);

@@ -252,6 +252,8 @@ std::size_t skiplist_view::count_in(const lex_range& r) const { return count_bet
 
 // ---- whole values ----
 
+entry* ensure_skiplist(database& db, entry* e) { return is_packed(e) ? convert_to_skiplist(db, e) : e; }
+
 std::size_t size(const entry* e) {
   return e->holds_object() ? as_zset_object(e).size() : packed::count(e->str()) / 2;
 }

@@ -181,6 +181,10 @@ enum : unsigned { added_nan = 1, added_new = 2, added_updated = 4, added_nop = 8
 bool add(database& db, entry*& e, double score, std::string_view member, unsigned flags, unsigned& out,
          double& newscore, const limits& lim);
 
+// zsetConvert to the skiplist encoding, for good (SORT does it to the sorted
+// sets it reads). Returns the entry to use (the block may move).
+entry* ensure_skiplist(database& db, entry* e);
+
 // zsetDel: false when absent. Never deletes the key; `e` may move.
 bool erase(database& db, entry*& e, std::string_view member);
 // Range removals (ZREMRANGEBY*). Ranks are 0-based, inclusive and valid.
