@@ -58,9 +58,9 @@ struct command_context {
   // Set while this server propagates writes to replicas: what the command
   // propagates if not its own arguments (commands/propagation.hpp).
   replication::effects* effects = nullptr;
-  // Called by a script (redis.call): SORT then sorts what it would return in
-  // set order, so the script's effects replicate.
-  bool from_script = false;
+  // Called by a script (redis.call): the client that runs the script, whose
+  // user the script's commands run as (SORT's ACL check of its patterns).
+  server::client_state* script_caller = nullptr;
 
   std::size_t argc() const { return argv.size(); }
   std::string_view arg(std::size_t i) const { return argv[i]; }

@@ -185,7 +185,10 @@ void sort_generic(command_context& ctx, bool readonly) {
   std::vector<std::string_view> gets;
   std::optional<bool> any_key;  // may the user read every key (asked once, when needed)
   auto may_read_any_key = [&] {
-    if (!any_key) any_key = acl::may_read_any_key(ctx.srv, ctx.client, *ctx.row->info, ctx.argv);
+    if (!any_key) {
+      server::client_state& c = ctx.script_caller ? *ctx.script_caller : ctx.client;
+      any_key = acl::may_read_any_key(ctx.srv, c, *ctx.row->info, ctx.argv);
+    }
     return *any_key;
   };
 
@@ -227,7 +230,7 @@ void sort_generic(command_context& ctx, bool readonly) {
 
   // A set has no order of its own: what is stored or replicated (scripts)
   // must not depend on its layout, so it is sorted as strings.
-  if (dontsort && e && e->type == value_type::set && (store_key || ctx.from_script)) {
+  if (dontsort && e && e->type == value_type::set && (store_key || ctx.script_caller)) {
     dontsort = false;
     order.alpha = true;
     by.reset();

@@ -102,7 +102,7 @@ call_status call_command(scripting_state& st, run_context& run, std::span<const 
   resp::reply_writer out(reply);
   out.set_protocol(client.resp);
   commands::command_context ctx{srv, client, out, argv, run.now_ms, row, nullptr, caller.ready_keys};
-  ctx.from_script = true;
+  ctx.script_caller = &caller.client;
   // Replication: a script propagates its effects (the writes it made, as one
   // MULTI/EXEC), not itself; they go into the caller's effects unless
   // redis.set_repl turned replicas off. (Hook for replication.)
