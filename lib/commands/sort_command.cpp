@@ -166,14 +166,16 @@ void store_list(command_context& ctx, std::string_view dst, std::vector<std::str
     else propagate_nothing(ctx);
     return;
   }
-  const bool created = creating_key(ctx, db, dst);
-  const bool existed = db.lookup(dst, ctx.now_ms) != nullptr;
+  // (The lookup also expires an outdated value, with its event.)
+  const bool created = db.lookup(dst, ctx.now_ms) == nullptr;
   db.erase(dst);
   auto* list = new store::list_value;
   list->items.assign(std::make_move_iterator(values.begin()), std::make_move_iterator(values.end()));
   db.add_object(dst, value_type::list, list, ctx.now_ms);
-  if (created) notify_new(ctx, dst);
-  if (!existed) signal_key_ready(ctx, dst);
+  if (created) {
+    notify_new(ctx, dst);
+    signal_key_ready(ctx, dst);
+  }
   notify_event(ctx, notify::list, "sortstore", dst);
 }
 
