@@ -19,6 +19,7 @@
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
 #include "commands/scan_args.hpp"
+#include "commands/zset_shared.hpp"
 #include "store/set_value.hpp"
 #include "store/zset_value.hpp"
 #include "util/glob.hpp"
@@ -105,43 +106,7 @@ void zadd_generic(command_context& ctx, unsigned flags) {
   std::vector<double> scores(elements);
   for (std::size_t j = 0; j < elements; ++j)
     if (!util::parse_double(ctx.arg(idx + 2 * j), scores[j])) return ctx.out.error(errors::not_float);
-
-  std::string_view key = ctx.arg(1);
-  auto& db = ctx.db(key);
-  entry* e = write_key(ctx, db, key);
-  if (e && !check_type(ctx, e, value_type::zset)) return;
-  const auto lim = limits_of(ctx);
-  std::int64_t added = 0, updated = 0, processed = 0;
-  double score = 0;
-  if (!e && !xx) {
-    e = zset::create(db, key, lim.max_entries == 0 || lim.max_value < ctx.arg(idx + 1).size(), ctx.now_ms);
-    notify_new(ctx, key);
-  }
-  if (e) {
-    for (std::size_t j = 0; j < elements; ++j) {
-      unsigned out = 0;
-      double newscore = 0;
-      if (!zset::add(db, e, scores[j], ctx.arg(idx + 2 * j + 1), flags, out, newscore, lim)) {
-        if (zset::size(e) == 0) db.erase_entry(e);
-        if (added) signal_key_ready(ctx, key);
-        return ctx.out.error("resulting score is not a number (NaN)");
-      }
-      if (out & zset::added_new) ++added;
-      if (out & zset::added_updated) ++updated;
-      if (!(out & zset::added_nop)) ++processed;
-      score = newscore;
-    }
-  }
-  if (added) signal_key_ready(ctx, key);
-  if (added || updated) notify_event(ctx, notify::zset, incr ? "zincr" : "zadd", key);
-  if (incr) {
-    if (processed)
-      ctx.out.double_value(score);
-    else
-      ctx.out.null();
-  } else {
-    ctx.out.integer(ch ? added + updated : added);
-  }
+  zadd_members(ctx, ctx.arg(1), flags, ch, scores, idx + 1, 2);
 }
 
 void cmd_zadd(command_context& ctx) { zadd_generic(ctx, 0); }
@@ -880,6 +845,54 @@ void cmd_zscan(command_context& ctx) {
 }
 
 }  // namespace
+
+zset::limits zset_limits(command_context& ctx) { return limits_of(ctx); }
+
+void zadd_members(command_context& ctx, std::string_view key, unsigned flags, bool ch, std::span<const double> scores,
+                  std::size_t first_member, std::size_t stride) {
+  const bool incr = flags & zset::add_incr, xx = flags & zset::add_xx;
+  auto member = [&](std::size_t j) { return ctx.arg(first_member + stride * j); };
+  auto& db = ctx.db(key);
+  entry* e = write_key(ctx, db, key);
+  if (e && !check_type(ctx, e, value_type::zset)) return;
+  const auto lim = limits_of(ctx);
+  std::int64_t added = 0, updated = 0, processed = 0;
+  double score = 0;
+  if (!e && !xx) {
+    e = zset::create(db, key, lim.max_entries == 0 || lim.max_value < member(0).size(), ctx.now_ms);
+    notify_new(ctx, key);
+  }
+  if (e) {
+    for (std::size_t j = 0; j < scores.size(); ++j) {
+      unsigned out = 0;
+      double newscore = 0;
+      if (!zset::add(db, e, scores[j], member(j), flags, out, newscore, lim)) {
+        if (zset::size(e) == 0) db.erase_entry(e);
+        if (added) signal_key_ready(ctx, key);
+        return ctx.out.error("resulting score is not a number (NaN)");
+      }
+      if (out & zset::added_new) ++added;
+      if (out & zset::added_updated) ++updated;
+      if (!(out & zset::added_nop)) ++processed;
+      score = newscore;
+    }
+  }
+  if (added) signal_key_ready(ctx, key);
+  if (added || updated) notify_event(ctx, notify::zset, incr ? "zincr" : "zadd", key);
+  if (incr) {
+    if (processed)
+      ctx.out.double_value(score);
+    else
+      ctx.out.null();
+  } else {
+    ctx.out.integer(ch ? added + updated : added);
+  }
+}
+
+void store_zset_result(command_context& ctx, std::string_view key, const std::vector<zset::owned_item>& items,
+                       std::string_view event) {
+  store_result(ctx, key, items, event);
+}
 
 void register_zset_commands(command_table& t) {
   t.add("zadd", exec_kind::keyed, cmd_zadd);

@@ -85,6 +85,16 @@ void reply_writer::double_value(double d) {
   }
 }
 
+void reply_writer::double_text(std::string_view text) {
+  if (protocol_ >= 3) {
+    out_->push_back(',');
+    out_->append(text);
+    out_->append("\r\n", 2);
+  } else {
+    bulk(text);
+  }
+}
+
 void reply_writer::boolean(bool b) {
   if (protocol_ >= 3)
     out_->append(b ? "#t\r\n" : "#f\r\n", 4);

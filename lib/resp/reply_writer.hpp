@@ -32,6 +32,7 @@ class reply_writer {
   void set(std::size_t n);                       // ~n / *n
   void push(std::size_t n);                      // >n / *n
   void double_value(double d);                   // ,d / bulk
+  void double_text(std::string_view text);       // ,text / bulk: a double the caller printed
   void boolean(bool b);                          // #t / :1
   void verbatim(std::string_view s, std::string_view format = "txt");  // =... / bulk
   void ok() { simple("OK"); }
