@@ -109,8 +109,15 @@ int parse_add_or_trim(command_context& ctx, add_args& a, bool xadd) {
       return -1;
     }
   } else {
-    // Redis bounds approximate trimming to 100 nodes of work.
-    a.trim.limit = a.trim.approx ? 100 * static_cast<std::int64_t>(stream_value::chunk_max_entries) : 0;
+    // Redis bounds approximate trimming to 100 nodes of work (clamped to
+    // [10000 when not positive, 1000000]).
+    if (a.trim.approx) {
+      const std::int64_t node = ctx.srv.stream_node_max_entries.load(std::memory_order_relaxed);
+      a.trim.limit = node > 10000 ? 1000000 : 100 * node;
+      if (a.trim.limit <= 0) a.trim.limit = 10000;
+    } else {
+      a.trim.limit = 0;
+    }
   }
   return static_cast<int>(i);
 }
@@ -177,8 +184,12 @@ void cmd_xadd(command_context& ctx) {
     db.add_object(key, value_type::stream, fresh, ctx.now_ms);
     notify_new(ctx, key);
   }
-  s->append(id, std::span<const std::string_view>(ctx.argv.begin() + static_cast<std::ptrdiff_t>(field_pos),
-                                                  ctx.argv.end()));
+  const store::stream_node_limits node_limits{ctx.srv.stream_node_max_entries.load(std::memory_order_relaxed),
+                                              ctx.srv.stream_node_max_bytes.load(std::memory_order_relaxed)};
+  s->append(id,
+            std::span<const std::string_view>(ctx.argv.begin() + static_cast<std::ptrdiff_t>(field_pos),
+                                              ctx.argv.end()),
+            node_limits);
   write_id(ctx.out, id);
   notify_event(ctx, notify::stream, "xadd", key);
   if (a.trim.how != stream_trim_args::strategy::none && s->trim(a.trim))

@@ -237,7 +237,9 @@ void cmd_mget(command_context& ctx) {
 }
 
 bool check_string_length(command_context& ctx, std::int64_t size, std::int64_t append) {
-  if (size + append > proto_max_bulk_len) {
+  // In unsigned arithmetic, as Redis: a huge SETRANGE offset must not overflow.
+  const auto total = static_cast<std::int64_t>(static_cast<std::uint64_t>(size) + static_cast<std::uint64_t>(append));
+  if (total > proto_max_bulk_len || total < size || total < append) {
     ctx.out.error("string exceeds maximum allowed size (proto-max-bulk-len)");
     return false;
   }
@@ -315,7 +317,10 @@ void cmd_incrbyfloat(command_context& ctx) {
   value += incr;
   if (std::isnan(value) || std::isinf(value)) return ctx.out.error("increment would produce NaN or Infinity");
   std::string text = util::format_long_double_human(value);
-  db.set_string(ctx.arg(1), text, ctx.now_ms, -1, true);
+  entry* stored = db.set_string(ctx.arg(1), text, ctx.now_ms, -1, true);
+  // Redis stores the printed result as it is, never int-encoded.
+  stored->encoding = static_cast<std::uint8_t>(text.size() <= 44 ? store::string_encoding::embstr
+                                                                 : store::string_encoding::raw);
   if (!e) notify_new(ctx, ctx.arg(1));
   notify_event(ctx, notify::string, "incrbyfloat", ctx.arg(1));
   ctx.out.bulk(text);

@@ -501,9 +501,9 @@ decoded_value value_reader::stream(int type) {
     if (!util::parse_int64(el.str, v)) in_.fail("Stream listpack integrity check failed (integer expected).");
     return v;
   };
-  // Entries are appended in file order (our chunks follow the same node
-  // rule, so they come out as the file's nodes); tombstones are appended too
-  // and deleted once all are in, so that no chunk empties on the way.
+  // Entries are appended in file order, each node of the file as one chunk;
+  // tombstones are appended too and deleted once all are in, so that no
+  // chunk empties on the way.
   std::vector<store::stream_id> deleted_ids;
   bool any = false;
   store::stream_id prev;
@@ -530,6 +530,7 @@ decoded_value value_reader::stream(int type) {
     p += static_cast<std::size_t>(master_fields);
     if (next_int() != 0) bad();  // master entry terminator
     std::int64_t seen_live = 0, seen_dead = 0;
+    bool first_in_node = true;
     while (p < el.size()) {
       const std::int64_t flags = next_int();
       store::stream_id id;
@@ -552,7 +553,9 @@ decoded_value value_reader::stream(int type) {
       any = true;
       prev = id;
       fv.assign(fv_storage.begin(), fv_storage.end());
-      s->append(id, fv);
+      // The node's first entry starts a chunk; the others join it.
+      s->append(id, fv, store::stream_node_limits{first_in_node ? 1 : 0, 0});
+      first_in_node = false;
       if (flags & rdb::stream_flag_deleted) {
         deleted_ids.push_back(id);
         ++seen_dead;

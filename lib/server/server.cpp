@@ -223,6 +223,8 @@ int run_server(config_store& config) {
       {"zset-max-listpack-entries", &srv.zset_max_listpack_entries},
       {"zset-max-listpack-value", &srv.zset_max_listpack_value},
       {"list-max-listpack-size", &srv.list_max_listpack_size},
+      {"stream-node-max-entries", &srv.stream_node_max_entries},
+      {"stream-node-max-bytes", &srv.stream_node_max_bytes},
   };
   for (auto [name, slot] : hot_limits) {
     *slot = config.get_int(name);

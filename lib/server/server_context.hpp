@@ -107,6 +107,8 @@ class server_context {
   std::atomic<std::int64_t> zset_max_listpack_entries{128};
   std::atomic<std::int64_t> zset_max_listpack_value{64};
   std::atomic<std::int64_t> list_max_listpack_size{-2};
+  std::atomic<std::int64_t> stream_node_max_entries{100};
+  std::atomic<std::int64_t> stream_node_max_bytes{4096};
   // Clients waiting in blocking commands (INFO blocked_clients).
   std::atomic<std::int64_t> blocked_clients{0};
   std::string requirepass() const;

@@ -242,13 +242,18 @@ value_object* stream_value::clone() const {
   return copy;
 }
 
-void stream_value::append(const stream_id& id, std::span<const std::string_view> fv) {
+void stream_value::append(const stream_id& id, std::span<const std::string_view> fv,
+                          const stream_node_limits& limits) {
+  constexpr std::int64_t node_size_cap = std::int64_t{1} << 30;  // STREAM_LISTPACK_MAX_SIZE
   std::size_t payload = 0;
   for (auto s : fv) payload += s.size();
   bool fresh = chunks_.empty();
   if (!fresh) {
     const auto& c = chunks_.back();
-    fresh = c.buf.size() + payload >= chunk_max_bytes || c.total >= chunk_max_entries;
+    const std::int64_t max_bytes =
+        limits.max_bytes <= 0 || limits.max_bytes > node_size_cap ? node_size_cap : limits.max_bytes;
+    fresh = static_cast<std::int64_t>(c.buf.size() + payload) >= max_bytes ||
+            (limits.max_entries > 0 && static_cast<std::int64_t>(c.total) >= limits.max_entries);
   }
   if (fresh) {
     // A finished chunk keeps no slack: it is the bulk of a big stream's memory.

@@ -1,16 +1,16 @@
 #pragma once
 // Stream values (Redis 7.0 t_stream.c semantics, our own layout).
 //
-// Entries live in chunks of up to chunk_max_entries entries (deleted ones
-// included, as Redis counts its listpack nodes), each chunk one contiguous
-// byte buffer:
+// Entries live in chunks, each one contiguous byte buffer:
 //
 //   entry := [flags 1 B][ms - base.ms varint][seq varint][pair count varint]
 //            ([len varint][bytes])*
 //
-// so a small entry costs ~10 bytes and there is no allocation per entry. The
-// chunk boundaries follow Redis's node rule (100 entries or ~4 KB), which
-// keeps `MAXLEN ~`/`MINID ~` trimming (whole chunks only) byte-equal with it.
+// so a small entry costs ~10 bytes and there is no allocation per entry. A
+// chunk is Redis's listpack node: a new one starts by Redis's rule
+// (stream-node-max-entries entries, deleted ones included, or about
+// stream-node-max-bytes), and an RDB file's nodes load as chunks, which keeps
+// `MAXLEN ~`/`MINID ~` trimming (whole chunks only) byte-equal with Redis.
 // Deleted entries stay as tombstones (flag bit) until their chunk empties.
 //
 // Consumer groups keep their pending entries in ordered maps; the group PEL
@@ -111,10 +111,16 @@ struct stream_trim_args {
   std::int64_t limit = 0;  // 0 = unlimited
 };
 
+// When an appended entry starts a new chunk: Redis's rule for starting a
+// listpack node (streamAppendItem), from stream-node-max-entries (0: no
+// limit) and stream-node-max-bytes (0: 1 GB).
+struct stream_node_limits {
+  std::int64_t max_entries = 100;
+  std::int64_t max_bytes = 4096;
+};
+
 class stream_value final : public value_object {
  public:
-  static constexpr std::uint32_t chunk_max_entries = 100;
-  static constexpr std::size_t chunk_max_bytes = 4096;
 
   using entry_fn = std::function<void(const stream_id&, std::span<const std::string_view>)>;
 
@@ -123,7 +129,8 @@ class stream_value final : public value_object {
   const char* encoding_name() const override { return "stream"; }
 
   // Appends with `id` > last_id (the caller checked it).
-  void append(const stream_id& id, std::span<const std::string_view> fields_values);
+  void append(const stream_id& id, std::span<const std::string_view> fields_values,
+              const stream_node_limits& limits = {});
   // Visits live entries in [start, end] (reverse order when rev), at most
   // `count` (0 = all). Returns the number visited.
   std::size_t range(const stream_id& start, const stream_id& end, std::size_t count, bool rev,

@@ -43,13 +43,23 @@ std::uint64_t interleave(std::uint32_t lat_index, std::uint32_t lon_index) {
 }
 
 // The neighbour `dlon` columns east and `dlat` rows north of c, wrapping
-// around at the edges of the grid as Redis's geohash_move_x/y do.
+// around at the edges of the grid as Redis's geohash_move_x/y do. Only the
+// moved axis is reduced to `step` bits: a point on the east edge (longitude
+// 180) encodes one column past the grid, and its north and south neighbours
+// stay in that column in Redis too.
 cell moved(cell c, int dlon, int dlat) {
   const std::uint64_t mask = (std::uint64_t{1} << c.step) - 1;
-  const std::uint64_t lat = (gather(c.bits) + static_cast<std::uint64_t>(static_cast<std::int64_t>(dlat))) & mask;
-  const std::uint64_t lon =
-      (gather(c.bits >> 1) + static_cast<std::uint64_t>(static_cast<std::int64_t>(dlon))) & mask;
-  return {interleave(static_cast<std::uint32_t>(lat), static_cast<std::uint32_t>(lon)), c.step};
+  std::uint64_t lon_bits = c.bits & 0xAAAAAAAAAAAAAAAAULL;
+  std::uint64_t lat_bits = c.bits & 0x5555555555555555ULL;
+  if (dlon != 0) {
+    const std::uint64_t lon = (gather(c.bits >> 1) + static_cast<std::uint64_t>(static_cast<std::int64_t>(dlon))) & mask;
+    lon_bits = spread(static_cast<std::uint32_t>(lon)) << 1;
+  }
+  if (dlat != 0) {
+    const std::uint64_t lat = (gather(c.bits) + static_cast<std::uint64_t>(static_cast<std::int64_t>(dlat))) & mask;
+    lat_bits = spread(static_cast<std::uint32_t>(lat));
+  }
+  return {lon_bits | lat_bits, c.step};
 }
 
 // geohashEstimateStepsByRadius: the precision whose cells (plus neighbours)
