@@ -108,6 +108,7 @@ void register_bit_commands(command_table& t);
 void register_key_commands(command_table& t);
 void register_sort_commands(command_table& t);  // commands/sort_command.cpp
 void register_geo_commands(command_table& t);   // commands/geo_commands.cpp
+void register_hll_commands(command_table& t);   // commands/hll_commands.cpp
 void register_server_commands(command_table& t);
 void register_list_commands(command_table& t);
 void register_hash_commands(command_table& t);

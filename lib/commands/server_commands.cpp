@@ -598,6 +598,7 @@ void register_all_commands() {
   register_key_commands(t);
   register_sort_commands(t);
   register_geo_commands(t);
+  register_hll_commands(t);
   register_server_commands(t);
   register_list_commands(t);
   register_hash_commands(t);

@@ -37,6 +37,7 @@ TINY_LIMITS = [
     ('zset-max-listpack-entries', '4', '128'),
     ('zset-max-listpack-value', '8', '64'),
     ('stream-node-max-entries', '4', '100'),
+    ('hll-sparse-max-bytes', '60', '3000'),
 ]
 
 EXACT, UNORDERED, SHAPE = 'exact', 'unordered', 'shape'
@@ -665,6 +666,26 @@ def gen_streams(g):
     return ['DEL', k], EXACT
 
 
+def gen_hll(g):
+    k = g.key()
+    c = g.r.randint(0, 9)
+    if c <= 3:
+        n = g.pick([1, 2, 5, 30, 200])
+        return ['PFADD', k] + ['e%d' % g.r.randint(0, 5000) if g.chance(0.9) else g.value()
+                               for _ in range(n)], EXACT
+    if c <= 5:
+        return ['PFCOUNT'] + g.keys_n(1, 3), EXACT
+    if c == 6:
+        return ['PFMERGE', g.key()] + g.keys_n(0, 3), EXACT
+    if c == 7:
+        return ['GET', k], EXACT   # the HLL's bytes: encoding, cache, registers
+    if c == 8:
+        # Corrupt the header only: a sparse value cut inside an opcode makes
+        # Redis read the byte past its end, whatever its buffer holds there.
+        return ['SETRANGE', k, g.pick(['0', '3', '4', '14', '15']), g.pick(['\x01', 'X', '\xff'])], EXACT
+    return ['DEL', k], EXACT
+
+
 FAMILIES = {
     'strings': gen_strings,
     'bits': gen_bits,
@@ -675,6 +696,7 @@ FAMILIES = {
     'zsets': gen_zsets,
     'geo': gen_geo,
     'streams': gen_streams,
+    'hyperloglog': gen_hll,
 }
 
 
