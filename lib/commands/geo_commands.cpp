@@ -147,22 +147,33 @@ void cmd_geoadd(command_context& ctx) {
 
 // ---- GEOPOS, GEODIST, GEOHASH ----
 
-void cmd_geopos(command_context& ctx) {
+// GEOPOS and GEOHASH: one reply element per member argument, `missing()`
+// for a member (or a key) that is not there, else `found(lon, lat)`.
+template <class Missing, class Found>
+void reply_per_member(command_context& ctx, Missing&& missing, Found&& found) {
   const entry* z;
   if (!source_zset(ctx, ctx.arg(1), z)) return;
   ctx.out.array(ctx.argc() - 2);
   for (std::size_t i = 2; i < ctx.argc(); ++i) {
     double score;
     if (!z || !zset::score_of(z, ctx.arg(i), score)) {
-      ctx.out.null_array();
+      missing();
       continue;
     }
     double lon, lat;
     geo::position_of(score, lon, lat);
-    ctx.out.array(2);
-    reply_coordinate(ctx, lon);
-    reply_coordinate(ctx, lat);
+    found(lon, lat);
   }
+}
+
+void cmd_geopos(command_context& ctx) {
+  reply_per_member(
+      ctx, [&] { ctx.out.null_array(); },
+      [&](double lon, double lat) {
+        ctx.out.array(2);
+        reply_coordinate(ctx, lon);
+        reply_coordinate(ctx, lat);
+      });
 }
 
 void cmd_geodist(command_context& ctx) {
@@ -183,19 +194,9 @@ void cmd_geodist(command_context& ctx) {
 }
 
 void cmd_geohash(command_context& ctx) {
-  const entry* z;
-  if (!source_zset(ctx, ctx.arg(1), z)) return;
-  ctx.out.array(ctx.argc() - 2);
-  for (std::size_t i = 2; i < ctx.argc(); ++i) {
-    double score;
-    if (!z || !zset::score_of(z, ctx.arg(i), score)) {
-      ctx.out.null();
-      continue;
-    }
-    double lon, lat;
-    geo::position_of(score, lon, lat);
-    ctx.out.bulk(geo::standard_geohash(lon, lat));
-  }
+  reply_per_member(
+      ctx, [&] { ctx.out.null(); },
+      [&](double lon, double lat) { ctx.out.bulk(geo::standard_geohash(lon, lat)); });
 }
 
 // ---- the searches (georadiusGeneric) ----

@@ -846,8 +846,6 @@ void cmd_zscan(command_context& ctx) {
 
 }  // namespace
 
-zset::limits zset_limits(command_context& ctx) { return limits_of(ctx); }
-
 void zadd_members(command_context& ctx, std::string_view key, unsigned flags, bool ch, std::span<const double> scores,
                   std::size_t first_member, std::size_t stride) {
   const bool incr = flags & zset::add_incr, xx = flags & zset::add_xx;

@@ -13,9 +13,6 @@
 
 namespace shrike::commands {
 
-// zset-max-listpack-entries/-value as now configured.
-store::zset::limits zset_limits(command_context& ctx);
-
 // The write half of ZADD, once its arguments are checked: adds or updates
 // the members ctx.arg(first_member + stride * j) with scores[j] (not empty),
 // `flags` as zset::add, and replies as ZADD does (the count, or the new
