@@ -124,5 +124,7 @@ void register_script_commands(command_table& t);    // commands/script_commands.
 void register_function_commands(command_table& t);  // commands/function_commands.cpp
 void register_replication_commands(command_table& t);
 void register_acl_commands(command_table& t);
+void register_module_commands(command_table& t);  // commands/module_commands.cpp
+void register_lolwut_command(command_table& t);    // commands/lolwut_command.cpp
 
 }  // namespace shrike::commands

@@ -9,6 +9,7 @@
 #include "commands/helpers.hpp"
 #include "replication/replication_state.hpp"
 #include "util/clock.hpp"
+#include "util/version.hpp"
 
 namespace shrike::commands {
 
@@ -116,7 +117,7 @@ void cmd_hello(command_context& ctx) {
   ctx.out.bulk("server");
   ctx.out.bulk("redis");
   ctx.out.bulk("version");
-  ctx.out.bulk("7.0.15");
+  ctx.out.bulk(util::redis_version);
   ctx.out.bulk("proto");
   ctx.out.integer(ctx.client.resp);
   ctx.out.bulk("id");

@@ -20,6 +20,7 @@
 #include "scripting/info.hpp"
 #include "util/clock.hpp"
 #include "util/glob.hpp"
+#include "util/version.hpp"
 
 #ifndef SHRIKE_VERSION
 #define SHRIKE_VERSION "0.1.0"
@@ -282,7 +283,7 @@ void cmd_info(command_context& ctx) {
   if (section("server")) {
     utsname u{};
     uname(&u);
-    line(out, "redis_version", std::string("7.0.15"));
+    line(out, "redis_version", std::string(util::redis_version));
     line(out, "shrike_version", std::string(SHRIKE_VERSION));
     line(out, "redis_git_sha1", std::string("00000000"));
     line(out, "redis_git_dirty", 0);
@@ -517,8 +518,7 @@ void cmd_debug_now(command_context& ctx) {
       if (c == '\r' || c == '\n') c = ' ';
     return ctx.out.error("-" + text);
   }
-  std::string sub(ctx.arg(1));
-  ctx.out.error("Unknown subcommand or wrong number of arguments for '" + std::string(sub.c_str()) + "'. Try DEBUG HELP.");
+  subcommand_syntax_error(ctx);
 }
 
 boost::asio::awaitable<void> cmd_debug(command_context& ctx) {
@@ -614,6 +614,8 @@ void register_all_commands() {
   register_function_commands(t);
   register_replication_commands(t);
   register_acl_commands(t);
+  register_module_commands(t);
+  register_lolwut_command(t);
 }
 
 }  // namespace shrike::commands

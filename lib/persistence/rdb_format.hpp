@@ -11,10 +11,12 @@
 // blob ([compressed len][original len][data]).
 #include <cstdint>
 
+#include "util/version.hpp"
+
 namespace shrike::persistence::rdb {
 
 inline constexpr int version = 10;
-inline constexpr const char* redis_version = "7.0.15";
+inline constexpr const char* redis_version = util::redis_version;
 
 // Value types.
 inline constexpr std::uint8_t type_string = 0;

@@ -15,6 +15,7 @@
 #include "scripting/sha1.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
+#include "util/version.hpp"
 
 namespace shrike::scripting {
 
@@ -839,8 +840,8 @@ void lua_vm::install_redis_api() {
   set_number(L, "LOG_VERBOSE", 1);
   set_number(L, "LOG_NOTICE", 2);
   set_number(L, "LOG_WARNING", 3);
-  set_number(L, "REDIS_VERSION_NUM", (7 << 16) | (0 << 8) | 15);
-  lua_pushstring(L, "7.0.15");
+  set_number(L, "REDIS_VERSION_NUM", util::redis_version_num);
+  lua_pushstring(L, util::redis_version);
   lua_setfield(L, -2, "REDIS_VERSION");
   set_function(L, "setresp", redis_setresp, this);
   set_function(L, "sha1hex", redis_sha1hex, this);
@@ -900,8 +901,8 @@ void lua_vm::protect_globals() {
     set_number(L, "LOG_VERBOSE", 1);
     set_number(L, "LOG_NOTICE", 2);
     set_number(L, "LOG_WARNING", 3);
-    set_number(L, "REDIS_VERSION_NUM", (7 << 16) | (0 << 8) | 15);
-    lua_pushstring(L, "7.0.15");
+    set_number(L, "REDIS_VERSION_NUM", util::redis_version_num);
+    lua_pushstring(L, util::redis_version);
     lua_setfield(L, -2, "REDIS_VERSION");
     lua_newtable(L);
     lua_pushcfunction(L, nonexistent_global);

@@ -86,6 +86,7 @@ struct client_state {
 
   std::string addr;   // "ip:port" of the peer
   std::string laddr;  // "ip:port" of our end
+  bool local_peer = false;  // a loopback peer: "local" for enable-debug-command and the like
   int fd = -1;
   std::int64_t created_ms = 0;
 

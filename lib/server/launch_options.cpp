@@ -1,6 +1,7 @@
 #include "server/launch_options.hpp"
 
 #include "acl/acl.hpp"
+#include "util/version.hpp"
 
 #include <boost/program_options.hpp>
 #include <cerrno>
@@ -25,7 +26,6 @@ namespace po = boost::program_options;
 using ordered_json = nlohmann::ordered_json;
 
 constexpr const char* program = "shrike-server";
-constexpr const char* redis_version = "7.0.15";
 
 struct position {
   int line = 0;
@@ -339,7 +339,7 @@ launch_result parse_launch_options(int argc, const char* const* argv, config_sto
     return {0, true, text};
   }
   if (version) {
-    return {0, true, std::string("Shrike server v=") + SHRIKE_VERSION + " redis_version=" + redis_version};
+    return {0, true, std::string("Shrike server v=") + SHRIKE_VERSION + " redis_version=" + util::redis_version};
   }
 
   std::vector<std::string> users;  // names declared by `user` lines

@@ -30,6 +30,7 @@
 #include "server/session.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
+#include "util/version.hpp"
 
 namespace shrike::server {
 
@@ -340,7 +341,7 @@ int run_server(config_store& config) {
   // once we listen, so the master learns our real port.
   if (auto words = split_words(config.get_one("replicaof").value_or("")); words.size() == 2)
     repl.replicate(words[0], std::atoi(words[1].c_str()));
-  util::log_notice("Shrike server started, Redis version 7.0.15 compatible; threads=" + std::to_string(threads) +
+  util::log_notice("Shrike server started, Redis version " + std::string(util::redis_version) + " compatible; threads=" + std::to_string(threads) +
                    " shards=" + std::to_string(shards) + " port=" + std::to_string(srv.port()));
   util::log_notice("Ready to accept connections tcp");
 

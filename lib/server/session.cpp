@@ -69,7 +69,10 @@ session::session(server_context& srv, asio::ip::tcp::socket socket)
   client_->last_interaction_ms = client_->created_ms;
   boost::system::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
-  if (!ec) client_->addr = endpoint_text(remote);
+  if (!ec) {
+    client_->addr = endpoint_text(remote);
+    client_->local_peer = remote.address().is_loopback();
+  }
   auto local = socket_.local_endpoint(ec);
   if (!ec) client_->laddr = endpoint_text(local);
   client_->fd = socket_.native_handle();
@@ -341,6 +344,7 @@ std::size_t session::parse_available(std::vector<planned>& slots) {
       break;
     }
     p.row = lookup_command(table, argv, p.error);
+    if (p.row && p.error.empty()) refused_as_protected(*p.row, p.error);
     // A script past busy-reply-threshold: -BUSY now, not a wait behind its gates.
     if (p.row) scripting::refuse_if_busy(srv_, *p.row, argv, p.error);
     if (p.row && p.error.empty()) {
@@ -497,6 +501,19 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
       co_await shards.at(target).run(fn);
     i = j;
   }
+}
+
+bool session::refused_as_protected(const command_row& row, std::string& error) const {
+  if (!row.info->has(commands::flag_protected)) return false;
+  const commands::command_info& top = row.info->parent ? *row.info->parent : *row.info;
+  const bool is_debug = top.name == "debug";
+  const char* option = is_debug ? "enable-debug-command" : "enable-module-command";
+  const std::string allowed = srv_.config().get_one(option).value_or("no");
+  if (allowed == "yes" || (allowed == "local" && client_->local_peer)) return false;
+  error = std::string("-ERR ") + (is_debug ? "DEBUG" : "MODULE") + " command not allowed. If the " + option +
+          " option is set to \"local\", you can run it from a local connection, otherwise you need to set this "
+          "option in the configuration file, and then restart the server.";
+  return true;
 }
 
 bool session::refused_while_subscribed(const command_row& row, std::string& error) const {

@@ -60,6 +60,10 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   // pushes in order from the client's outbox, which any thread appends to.
   void enter_push_mode();
   boost::asio::awaitable<void> push_writer();
+  // DEBUG and MODULE (the "protected" commands) run only as
+  // enable-debug-command / enable-module-command allow: yes, or local for a
+  // loopback peer.
+  bool refused_as_protected(const commands::command_row& row, std::string& error) const;
   // RESP2 subscribed mode admits only the pub/sub commands, PING, QUIT and RESET.
   bool refused_while_subscribed(const commands::command_row& row, std::string& error) const;
   // A replica refuses writes (replica-read-only) and, with

@@ -273,7 +273,7 @@ class Step:
         self.file = file
         self.lineno = lineno
         self.text = text
-        self.kind = 'cmd'          # 'cmd' | 'raw' | 'recv' | 'sleep'
+        self.kind = 'cmd'          # 'cmd' | 'raw' | 'recv' | 'sleep' | 'restart'
         self.args = None
         self.payload = None
         self.conn = 'main'
@@ -332,6 +332,12 @@ def parse_line(file, lineno, text):
             if i != len(toks):
                 raise ScriptError('@sleep takes exactly one argument')
             st.kind = 'sleep'
+            return st
+        elif d == '@restart':
+            if i != 1:
+                raise ScriptError('@restart must be a whole line')
+            st.kind = 'restart'
+            st.args = [t.decode('latin-1') for t, _q in toks[i:]]
             return st
         elif d == '@recv':
             st.kind = 'recv'
@@ -438,6 +444,20 @@ class Server:
             self.stop()
             sys.stderr.write('[%s] start failed: %s\n%s\n' % (self.label, last_err, log))
         raise RuntimeError('cannot start %s server %s: %s' % (self.label, self.binary, last_err))
+
+    def restart(self, script_args):
+        """Stop, then start again with the base arguments plus
+        `script_args` (a script's @restart line; until the next @restart)."""
+        base = getattr(self, 'base_args', None)
+        if base is None:
+            base = self.base_args = list(self.extra_args)
+        self.stop()
+        self.extra_args = base + list(script_args)
+        self.start()
+
+    def restarted(self):
+        base = getattr(self, 'base_args', None)
+        return base is not None and self.extra_args != base
 
     def log_tail(self, n=2000):
         try:
@@ -713,6 +733,9 @@ def main():
         ref.start()
         ours.start()
         for path, steps in scripts:
+            for srv in (ref, ours):  # a previous script's @restart ends with it
+                if srv.restarted():
+                    srv.restart([])
             problems = setup_script((ref, ours))
             if problems:
                 for p in problems:
@@ -721,6 +744,10 @@ def main():
             for st in steps:
                 if st.kind == 'sleep':
                     time.sleep(st.sleep)
+                    continue
+                if st.kind == 'restart':
+                    for srv in (ref, ours):
+                        srv.restart(st.args)
                     continue
                 a = run_step(ref, st)
                 b = run_step(ours, st)
