@@ -126,5 +126,6 @@ void register_replication_commands(command_table& t);
 void register_acl_commands(command_table& t);
 void register_module_commands(command_table& t);  // commands/module_commands.cpp
 void register_lolwut_command(command_table& t);    // commands/lolwut_command.cpp
+void register_memory_commands(command_table& t);  // commands/memory_commands.cpp
 
 }  // namespace shrike::commands

@@ -18,6 +18,7 @@
 #include "commands/replication.hpp"
 #include "replication/replication_state.hpp"
 #include "scripting/info.hpp"
+#include "server/memory_report.hpp"
 #include "util/clock.hpp"
 #include "util/glob.hpp"
 #include "util/version.hpp"
@@ -220,18 +221,6 @@ void cmd_config_help(command_context& ctx) {
 
 // --- INFO ---------------------------------------------------------------------
 
-std::uint64_t rss_bytes() {
-  std::ifstream in("/proc/self/statm");
-  std::uint64_t pages = 0, resident = 0;
-  in >> pages >> resident;
-  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
-std::uint64_t used_memory() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
-
 void line(std::string& s, std::string_view key, const std::string& value) {
   s.append(key);
   s.push_back(':');
@@ -323,23 +312,58 @@ void cmd_info(command_context& ctx) {
     line(out, "clients_in_timeout_table", 0);
   }
   if (section("memory")) {
-    const auto used = used_memory();
-    const auto rss = rss_bytes();
-    line(out, "used_memory", used);
-    line(out, "used_memory_human", util::bytes_to_human(used));
-    line(out, "used_memory_rss", rss);
-    line(out, "used_memory_rss_human", util::bytes_to_human(rss));
-    line(out, "used_memory_peak", used);
-    line(out, "used_memory_peak_human", util::bytes_to_human(used));
+    const server::memory_figures m = server::collect_memory_figures(srv);
+    auto percent = [](double v) {
+      char text[32];
+      std::snprintf(text, sizeof(text), "%.2f%%", v);
+      return std::string(text);
+    };
+    auto fixed2 = [](double v) {
+      char text[32];
+      std::snprintf(text, sizeof(text), "%.2f", v);
+      return std::string(text);
+    };
+    line(out, "used_memory", m.total_allocated);
+    line(out, "used_memory_human", util::bytes_to_human(m.total_allocated));
+    line(out, "used_memory_rss", m.process_rss);
+    line(out, "used_memory_rss_human", util::bytes_to_human(m.process_rss));
+    line(out, "used_memory_peak", m.peak_allocated);
+    line(out, "used_memory_peak_human", util::bytes_to_human(m.peak_allocated));
+    line(out, "used_memory_peak_perc", percent(m.peak_perc));
+    line(out, "used_memory_overhead", m.overhead_total);
+    line(out, "used_memory_startup", m.startup_allocated);
+    line(out, "used_memory_dataset", m.dataset);
+    line(out, "used_memory_dataset_perc", percent(m.dataset_perc));
+    line(out, "allocator_allocated", m.allocator_allocated);
+    line(out, "allocator_active", m.allocator_active);
+    line(out, "allocator_resident", m.allocator_resident);
+    const std::uint64_t system_memory =
+        static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+    line(out, "total_system_memory", system_memory);
+    line(out, "total_system_memory_human", util::bytes_to_human(system_memory));
     scripting::append_info_memory(srv, out);  // used_memory_lua ... used_memory_scripts_human
     line(out, "maxmemory", srv.config().get_int("maxmemory"));
     line(out, "maxmemory_human", util::bytes_to_human(static_cast<std::uint64_t>(srv.config().get_int("maxmemory"))));
     line(out, "maxmemory_policy", srv.config().get_one("maxmemory-policy").value_or("noeviction"));
-    char ratio[32];
-    std::snprintf(ratio, sizeof(ratio), "%.2f", used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0);
-    line(out, "mem_fragmentation_ratio", std::string(ratio));
+    line(out, "allocator_frag_ratio", fixed2(m.allocator_frag));
+    line(out, "allocator_frag_bytes", m.allocator_frag_bytes);
+    line(out, "allocator_rss_ratio", fixed2(m.allocator_rss));
+    line(out, "allocator_rss_bytes", m.allocator_rss_bytes);
+    line(out, "rss_overhead_ratio", fixed2(m.rss_extra));
+    line(out, "rss_overhead_bytes", m.rss_extra_bytes);
+    line(out, "mem_fragmentation_ratio", fixed2(m.total_frag));
+    line(out, "mem_fragmentation_bytes", m.total_frag_bytes);
+    line(out, "mem_not_counted_for_evict", 0);
+    line(out, "mem_replication_backlog", m.repl_backlog);
+    line(out, "mem_total_replication_buffers", m.repl_backlog + m.clients_replicas);
+    line(out, "mem_clients_slaves", m.clients_replicas);
+    line(out, "mem_clients_normal", m.clients_normal);
+    line(out, "mem_cluster_links", 0);
+    line(out, "mem_aof_buffer", 0);
     line(out, "mem_allocator", std::string("libc"));
+    line(out, "active_defrag_running", 0);
     line(out, "lazyfree_pending_objects", 0);
+    line(out, "lazyfreed_objects", 0);
   }
   if (section("persistence")) {
     line(out, "loading", 0);
@@ -616,6 +640,7 @@ void register_all_commands() {
   register_acl_commands(t);
   register_module_commands(t);
   register_lolwut_command(t);
+  register_memory_commands(t);
 }
 
 }  // namespace shrike::commands

@@ -43,4 +43,9 @@ void append_info_memory(server::server_context& srv, std::string& out) {
   line(out, "used_memory_scripts_human", util::bytes_to_human(scripts_eval + functions));
 }
 
+cache_figures cache_figures_of(server::server_context& srv) {
+  auto& st = state(srv);
+  return {st.scripts_memory(), st.functions().memory_overhead(), st.script_count()};
+}
+
 }  // namespace shrike::scripting

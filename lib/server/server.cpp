@@ -30,6 +30,7 @@
 #include "server/session.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
+#include "server/memory_report.hpp"
 #include "util/version.hpp"
 
 namespace shrike::server {
@@ -161,6 +162,19 @@ asio::awaitable<void> save_point_cron(server_context& srv) {
         break;
       }
     }
+  }
+}
+
+// The allocation peak (used_memory_peak), sampled as often as Redis's
+// serverCron samples it.
+asio::awaitable<void> memory_peak_cron(server_context& srv) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(std::chrono::milliseconds(100));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || srv.shutting_down()) co_return;
+    allocated_bytes();
   }
 }
 
@@ -336,6 +350,7 @@ int run_server(config_store& config) {
   srv.shards().start_expiry(std::chrono::milliseconds(100));
   asio::co_spawn(io, idle_client_reaper(srv), [](std::exception_ptr e) { log_exception(e, "idle reaper"); });
   asio::co_spawn(io, save_point_cron(srv), [](std::exception_ptr e) { log_exception(e, "save points"); });
+  asio::co_spawn(io, memory_peak_cron(srv), [](std::exception_ptr e) { log_exception(e, "memory peak"); });
   asio::co_spawn(io, replication_cron(srv), [](std::exception_ptr e) { log_exception(e, "replication cron"); });
   // --replicaof "HOST PORT" (or replicaof in the JSON file): the link starts
   // once we listen, so the master learns our real port.
@@ -343,6 +358,7 @@ int run_server(config_store& config) {
     repl.replicate(words[0], std::atoi(words[1].c_str()));
   util::log_notice("Shrike server started, Redis version " + std::string(util::redis_version) + " compatible; threads=" + std::to_string(threads) +
                    " shards=" + std::to_string(shards) + " port=" + std::to_string(srv.port()));
+  note_startup_memory();
   util::log_notice("Ready to accept connections tcp");
 
   pool.run();

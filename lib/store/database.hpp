@@ -37,6 +37,13 @@ class database {
 
   std::size_t size() const { return table_.size(); }
   std::size_t expires_count() const { return expiring_.size(); }
+  // Bytes of bookkeeping beside the key blocks (MEMORY STATS): the hash
+  // table's buckets, and for keys with a TTL the index vector and the
+  // expire_info each of their blocks carries.
+  std::size_t table_overhead() const { return sizeof(table_) + table_.bucket_count() * sizeof(entry*); }
+  std::size_t expires_overhead() const {
+    return expiring_.capacity() * sizeof(entry*) + expiring_.size() * sizeof(expire_info);
+  }
   // Keys removed because their TTL passed (INFO expired_keys).
   std::uint64_t expired_total() const { return expired_; }
 

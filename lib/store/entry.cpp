@@ -16,6 +16,10 @@ std::size_t entry::string_capacity() const {
 
 std::size_t entry::block_size() const { return malloc_usable_size(const_cast<entry*>(this)); }
 
+std::size_t key_memory_usage(const entry* e, std::size_t samples) {
+  return e->block_size() + sizeof(entry*) + (e->holds_object() ? e->object()->memory_usage(samples) : 0);
+}
+
 entry* allocate_entry(std::string_view key, value_type type, std::size_t value_capacity, bool with_expire) {
   if (value_capacity < sizeof(value_object*)) value_capacity = sizeof(value_object*);
   std::size_t header = sizeof(entry) + (with_expire ? sizeof(expire_info) : 0);

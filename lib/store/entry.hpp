@@ -30,7 +30,10 @@ enum class string_encoding : std::uint8_t { raw = 0, integer = 1, embstr = 2 };
 // Base of the heap objects that hold collection values.
 struct value_object {
   virtual ~value_object() = default;
-  virtual std::size_t memory_usage() const = 0;
+  // Bytes the value holds beyond the key's block (MEMORY USAGE). Elements
+  // are measured up to `samples` of them (SIZE_MAX: all) and the rest
+  // estimated from their average, as Redis samples nested values.
+  virtual std::size_t memory_usage(std::size_t samples) const = 0;
   virtual value_object* clone() const = 0;  // COPY
   virtual const char* encoding_name() const = 0;  // OBJECT ENCODING
 };
@@ -104,6 +107,9 @@ entry* reshape_entry(entry* e, bool with_expire, std::size_t value_capacity);
 entry* rekey_entry(entry* e, std::string_view new_key);
 // A deep copy of `e` under `new_key` (COPY); the TTL is not copied.
 entry* copy_entry(const entry* e, std::string_view new_key);
+
+// MEMORY USAGE of a key: its block, its bucket slot and what its value holds.
+std::size_t key_memory_usage(const entry* e, std::size_t samples);
 
 // The OBJECT ENCODING Redis would pick for a string value set by SET.
 string_encoding classify_string(std::string_view value);

@@ -88,10 +88,8 @@ bool hash_object::erase(std::string_view field) {
   return true;
 }
 
-std::size_t hash_object::memory_usage() const {
-  std::size_t total = sizeof(*this) + table_.bucket_count() * sizeof(entry*);
-  table_.for_each([&](const entry* f) { total += f->block_size(); });
-  return total;
+std::size_t hash_object::memory_usage(std::size_t samples) const {
+  return sizeof(*this) + table_.bucket_count() * sizeof(entry*) + sampled_blocks_size(table_, samples);
 }
 
 value_object* hash_object::clone() const {

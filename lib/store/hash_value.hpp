@@ -58,7 +58,7 @@ class hash_object final : public value_object {
   bool erase(std::string_view field);
   const key_table& table() const { return table_; }
 
-  std::size_t memory_usage() const override;
+  std::size_t memory_usage(std::size_t samples) const override;
   value_object* clone() const override;
   const char* encoding_name() const override { return "hashtable"; }
 

@@ -107,4 +107,20 @@ std::uint64_t key_table::scan_step(std::uint64_t v, Visit&& visit) const {
   return v;
 }
 
+// Bytes of the table's element blocks: the first `samples` in scan order
+// measured, the rest counted at their average (SIZE_MAX: all measured).
+inline std::size_t sampled_blocks_size(const key_table& table, std::size_t samples) {
+  std::size_t seen = 0, bytes = 0;
+  std::uint64_t cursor = 0;
+  do {
+    cursor = table.scan_step(cursor, [&](const entry* e) {
+      if (seen < samples) {
+        bytes += e->block_size();
+        ++seen;
+      }
+    });
+  } while (cursor != 0 && seen < samples);
+  return seen == 0 ? 0 : bytes / seen * table.size() + bytes % seen * table.size() / seen;
+}
+
 }  // namespace shrike::store

@@ -2,13 +2,11 @@
 
 namespace shrike::store {
 
-std::size_t list_value::memory_usage() const {
-  // Element bytes are estimated from a sample of the first elements, as
-  // MEMORY USAGE does in Redis (SAMPLES 5 by default).
-  constexpr std::size_t sample = 5;
+std::size_t list_value::memory_usage(std::size_t samples) const {
+  // Element bytes are estimated from the first `samples` elements.
   std::size_t n = items.size(), seen = 0, bytes = 0;
   for (const auto& s : items) {
-    if (seen == sample) break;
+    if (seen == samples) break;
     bytes += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() + 1 : 0);
     ++seen;
   }

@@ -12,7 +12,7 @@ class list_value final : public value_object {
  public:
   std::deque<std::string> items;
 
-  std::size_t memory_usage() const override;
+  std::size_t memory_usage(std::size_t samples) const override;
   value_object* clone() const override { return new list_value(*this); }
   const char* encoding_name() const override { return "quicklist"; }
 };

@@ -141,10 +141,8 @@ bool set_object::erase(std::string_view member) {
   return true;
 }
 
-std::size_t set_object::memory_usage() const {
-  std::size_t total = sizeof(*this) + table_.bucket_count() * sizeof(entry*);
-  table_.for_each([&](const entry* m) { total += m->block_size(); });
-  return total;
+std::size_t set_object::memory_usage(std::size_t samples) const {
+  return sizeof(*this) + table_.bucket_count() * sizeof(entry*) + sampled_blocks_size(table_, samples);
 }
 
 value_object* set_object::clone() const {

@@ -45,7 +45,7 @@ class set_object final : public value_object {
   bool erase(std::string_view member);
   const key_table& table() const { return table_; }
 
-  std::size_t memory_usage() const override;
+  std::size_t memory_usage(std::size_t samples) const override;
   value_object* clone() const override;
   const char* encoding_name() const override { return "hashtable"; }
 

@@ -212,7 +212,7 @@ stream_group::pending_map::iterator stream_group::remove_pending(pending_map::it
   return pel.erase(it);
 }
 
-std::size_t stream_value::memory_usage() const {
+std::size_t stream_value::memory_usage(std::size_t /*samples: measured exactly*/) const {
   std::size_t n = sizeof(*this) + chunks_.capacity() * sizeof(stream_chunk);
   for (const auto& c : chunks_) n += alloc_size(c.buf);
   for (const auto& [name, g] : groups) {

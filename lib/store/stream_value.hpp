@@ -124,7 +124,7 @@ class stream_value final : public value_object {
 
   using entry_fn = std::function<void(const stream_id&, std::span<const std::string_view>)>;
 
-  std::size_t memory_usage() const override;
+  std::size_t memory_usage(std::size_t samples) const override;
   value_object* clone() const override;
   const char* encoding_name() const override { return "stream"; }
 

@@ -131,7 +131,7 @@ zset_object::~zset_object() {
   free_node(head_);
 }
 
-std::size_t zset_object::memory_usage() const {
+std::size_t zset_object::memory_usage(std::size_t /*samples: measured exactly*/) const {
   return sizeof(*this) + node_block_size(head_) + node_bytes_ + dict_.bucket_count() * sizeof(entry*);
 }
 

@@ -169,7 +169,7 @@ class zset_object final : public value_object {
   zset_object(const zset_object&) = delete;
   zset_object& operator=(const zset_object&) = delete;
 
-  std::size_t memory_usage() const override;
+  std::size_t memory_usage(std::size_t samples) const override;
   value_object* clone() const override;
   const char* encoding_name() const override { return "skiplist"; }
 
