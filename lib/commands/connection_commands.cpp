@@ -378,6 +378,31 @@ void on_off(command_context& ctx, bool& flag) {
 }
 void cmd_client_no_evict(command_context& ctx) { on_off(ctx, ctx.client.no_evict); }
 
+// CLIENT PAUSE timeout [WRITE|ALL] (server/pause_gate.hpp).
+void cmd_client_pause(command_context& ctx) {
+  auto m = server::pause_gate::mode::all;
+  if (ctx.argc() == 4) {
+    if (iequals(ctx.arg(3), "write")) {
+      m = server::pause_gate::mode::write;
+    } else if (!iequals(ctx.arg(3), "all")) {
+      return ctx.out.error("CLIENT PAUSE mode must be WRITE or ALL");
+    }
+  } else if (ctx.argc() != 3) {
+    return subcommand_syntax_error(ctx);
+  }
+  std::int64_t ms;
+  if (!util::parse_int64(ctx.arg(2), ms)) return ctx.out.error("timeout is not an integer or out of range");
+  if (ms < 0) return ctx.out.error("timeout is negative");
+  if (ms > 0) ms += util::now_ms();
+  ctx.srv.pause().pause(m, ms);
+  ctx.out.ok();
+}
+
+void cmd_client_unpause(command_context& ctx) {
+  ctx.srv.pause().unpause();
+  ctx.out.ok();
+}
+
 void cmd_client_help(command_context& ctx) {
   write_help(ctx, {
       "CACHING (YES|NO)",
@@ -449,6 +474,8 @@ void register_connection_commands(command_table& t) {
   t.add("client|help", exec_kind::local, cmd_client_help);
   t.add("client|setinfo", exec_kind::local, cmd_client_setinfo);
   t.add("client|unblock", exec_kind::local, cmd_client_unblock);
+  t.add("client|pause", exec_kind::local, cmd_client_pause);
+  t.add("client|unpause", exec_kind::local, cmd_client_unpause);
 }
 
 }  // namespace shrike::commands

@@ -18,6 +18,7 @@
 #include "server/config_store.hpp"
 #include "server/outbox.hpp"
 #include "server/pubsub_registry.hpp"
+#include "server/pause_gate.hpp"
 #include "server/watch_table.hpp"
 #include "store/shard_set.hpp"
 #include "util/striped_counter.hpp"
@@ -114,6 +115,7 @@ class server_context {
   std::string requirepass() const;
 
   watch_table& watches() { return watches_; }
+  pause_gate& pause() { return pause_; }
 
   // BGSAVE (persistence/snapshot.hpp): the snapshot in progress, set and
   // cleared with every shard's gate held; write commands save the keys they
@@ -186,6 +188,7 @@ class server_context {
   std::atomic<int> monitor_count_{0};
 
   watch_table watches_;
+  pause_gate pause_;
   pubsub_registry pubsub_;
   std::shared_ptr<acl::registry> acl_;
   std::unique_ptr<replication::replication_state> repl_;

@@ -422,7 +422,9 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
   std::size_t i = 0;
   while (i < batch.size() && !close_) {
     planned& p = batch[i];
+    if (srv_.pause().maybe_active()) co_await wait_while_paused(p);
     if (p.place == planned::place_t::async) {
+      client_->last_command.store(p.row->info->name.c_str(), std::memory_order_relaxed);
       writer_.set_protocol(client_->resp);
       if (p.error.empty()) acl::refuse(srv_, *client_, *p.row->info, p.req.argv, p.error);  // NOAUTH, NOPERM
       if (p.error.empty() && kind_ == peer_kind::client) refused_by_replication(*p.row, p.error);
@@ -474,8 +476,11 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
     std::size_t target = SIZE_MAX;
     while (j < batch.size()) {
       auto& q = batch[j];
+      // While clients are paused each command is checked before it runs.
+      if (j > i && srv_.pause().maybe_active()) break;
       if (q.place == planned::place_t::here) {
         ++j;
+        if (q.row && q.row->info->name == "client|pause") break;  // what follows it may have to wait
       } else if (q.place == planned::place_t::shard && (target == SIZE_MAX || target == q.shard)) {
         target = q.shard;
         ++j;
@@ -501,6 +506,26 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
       co_await shards.at(target).run(fn);
     i = j;
   }
+}
+
+asio::awaitable<void> session::wait_while_paused(const planned& p) {
+  if (kind_ != peer_kind::client || client_->role.load() == peer_role::replica || !p.row || !p.error.empty())
+    co_return;
+  constexpr std::uint64_t replicated = commands::flag_write | commands::flag_may_replicate;
+  bool writes = (p.row->info->flags & replicated) != 0;
+  if (p.row->info->name == "exec")
+    for (const auto& q : client_->multi_queue) writes = writes || (q.row && (q.row->info->flags & replicated));
+  if (!srv_.pause().holds(writes, util::now_ms())) co_return;
+  client_->last_command.store(p.row->info->name.c_str(), std::memory_order_relaxed);
+  // Postponed as Redis postpones it: earlier replies go out, and the client
+  // counts as blocked meanwhile.
+  co_await flush();
+  srv_.blocked_clients.fetch_add(1, std::memory_order_relaxed);
+  client_->blocked.store(true);
+  co_await srv_.pause().wait(writes);
+  client_->blocked.store(false);
+  srv_.blocked_clients.fetch_sub(1, std::memory_order_relaxed);
+  clock_started_ = false;
 }
 
 bool session::refused_as_protected(const command_row& row, std::string& error) const {
@@ -530,6 +555,9 @@ bool session::refused_while_subscribed(const command_row& row, std::string& erro
 
 void session::execute_one(planned& p) {
   if (close_) return;
+  // CLIENT LIST's cmd: the command found, as soon as it is found (Redis sets
+  // lastcmd before the checks that may refuse it).
+  if (p.row) client_->last_command.store(p.row->info->name.c_str(), std::memory_order_relaxed);
   writer_.set_protocol(client_->resp);
   if (p.row && p.error.empty()) acl::refuse(srv_, *client_, *p.row->info, p.req.argv, p.error);  // NOAUTH, NOPERM
   if (p.row && p.error.empty() && kind_ == peer_kind::client) refused_by_replication(*p.row, p.error);
@@ -606,7 +634,6 @@ void session::execute_one(planned& p) {
       }
       srv_.slowlog_push(std::move(e));
     }
-    client_->last_command.store(p.row->info->name.c_str(), std::memory_order_relaxed);
     if (srv_.has_monitors() && !(p.row->info->flags & (commands::flag_skip_monitor | commands::flag_admin))) {
       std::vector<std::string_view> redacted;
       srv_.feed_monitors(util::now_us(), client_->db, *client_,

@@ -60,6 +60,8 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   // pushes in order from the client's outbox, which any thread appends to.
   void enter_push_mode();
   boost::asio::awaitable<void> push_writer();
+  // CLIENT PAUSE: waits while the pause holds this command back.
+  boost::asio::awaitable<void> wait_while_paused(const planned& p);
   // DEBUG and MODULE (the "protected" commands) run only as
   // enable-debug-command / enable-module-command allow: yes, or local for a
   // loopback peer.

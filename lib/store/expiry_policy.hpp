@@ -7,6 +7,9 @@
 // the master's stream still sees them, other clients do not (as Redis 7.0's
 // replicas).
 #include <atomic>
+#include <cstdint>
+
+#include "util/clock.hpp"
 
 namespace shrike::store::expiry_policy {
 
@@ -16,7 +19,15 @@ inline std::atomic<bool> replica_mode{false};
 // of that command.
 inline thread_local bool applying_master_stream = false;
 
-inline bool keeps_expired_keys() { return replica_mode.load(std::memory_order_relaxed); }
+// While CLIENT PAUSE lasts (until this unix time in ms; 0: no pause) expired
+// keys are not deleted either, as the dataset must not change.
+inline std::atomic<std::int64_t> paused_until_ms{0};
+
+inline bool keeps_expired_keys() {
+  if (replica_mode.load(std::memory_order_relaxed)) return true;
+  const std::int64_t until = paused_until_ms.load(std::memory_order_relaxed);
+  return until != 0 && until >= util::now_ms();
+}
 
 // Marks the current thread as applying the master's stream for a scope.
 class master_stream_scope {
