@@ -1,4 +1,5 @@
 #include "commands/command_table.hpp"
+#include "util/clock.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -146,6 +147,14 @@ void command_table::key_positions(const command_row& row, std::span<const std::s
     return;
   }
   commands::key_positions(info, argv, out, nullptr);
+}
+
+void note_call(server::server_context& srv, const command_row& row, std::uint64_t usec) {
+  row.stat.record_call(usec);
+  if (srv.latency_tracking.load(std::memory_order_relaxed)) row.stat.record_latency(usec);
+  const std::int64_t threshold = srv.latency_monitor_threshold_ms.load(std::memory_order_relaxed);
+  if (threshold > 0 && static_cast<std::int64_t>(usec / 1000) >= threshold)
+    srv.latency().add_sample(row.info->has(flag_fast) ? "fast-command" : "command", usec / 1000, util::now_ms() / 1000);
 }
 
 }  // namespace shrike::commands

@@ -8,6 +8,8 @@
 // and (later) propagation and ACL checks. A name without a row gets Redis's
 // unknown-command error.
 #include <boost/asio/awaitable.hpp>
+#include <algorithm>
+#include <bit>
 #include <atomic>
 #include <cstdint>
 #include <span>
@@ -42,10 +44,21 @@ using route_handler = std::size_t (*)(server::server_context&, std::span<const s
 // counter would make the pool threads fight over its cache line.
 class command_stat {
  public:
+  // LATENCY HISTOGRAM's buckets: bucket k counts calls that took less than
+  // 1024 * 2^k ns (k = 0: under 1.024 us), as Redis's histogram iterated
+  // from 1024 ns in steps of 2; the last bucket takes everything longer.
+  static constexpr std::size_t latency_buckets = 36;
+
   void record_call(std::uint64_t usec) {
     c_.add(calls_i, 1);
     c_.add(usec_i, usec);
   }
+  // With latency-tracking on.
+  void record_latency(std::uint64_t usec) {
+    const std::size_t k = static_cast<std::size_t>(std::bit_width(usec * 1000 / 1024));
+    c_.add(bucket0_i + std::min(k, latency_buckets - 1), 1);
+  }
+  std::uint64_t latency_bucket(std::size_t k) const { return c_.load(bucket0_i + k); }
   void record_failure() { c_.add(failed_i, 1); }
   void record_rejection() { c_.add(rejected_i, 1); }
   std::uint64_t calls() const { return c_.load(calls_i); }
@@ -55,8 +68,8 @@ class command_stat {
   void reset() { c_.reset(); }
 
  private:
-  enum : std::size_t { calls_i, usec_i, rejected_i, failed_i };
-  util::striped_counters<4> c_;
+  enum : std::size_t { calls_i, usec_i, rejected_i, failed_i, bucket0_i };
+  util::striped_counters<bucket0_i + latency_buckets> c_;
 };
 
 struct command_row {
@@ -100,6 +113,11 @@ class command_table {
   std::unordered_map<std::string, command_row> rows_;
 };
 
+// A call that took `usec`: the row's counters, its latency histogram (with
+// latency-tracking on) and the latency monitor's "command"/"fast-command"
+// events (past latency-monitor-threshold).
+void note_call(server::server_context& srv, const command_row& row, std::uint64_t usec);
+
 // Registers every family's handlers into the table (idempotent).
 void register_all_commands();
 void register_connection_commands(command_table& t);
@@ -127,5 +145,6 @@ void register_acl_commands(command_table& t);
 void register_module_commands(command_table& t);  // commands/module_commands.cpp
 void register_lolwut_command(command_table& t);    // commands/lolwut_command.cpp
 void register_memory_commands(command_table& t);  // commands/memory_commands.cpp
+void register_latency_commands(command_table& t);  // commands/latency_commands.cpp
 
 }  // namespace shrike::commands

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "commands/command_table.hpp"
@@ -459,6 +460,41 @@ void cmd_info(command_context& ctx) {
   }
   if (section("errorstats")) {
   }
+  if (section("latencystats", false)) {
+    // latency-tracking-info-percentiles, each from the command's histogram
+    // (the upper bound of the bucket that reaches it).
+    // As CONFIG GET shows them ("50 99 99.9"), which is how INFO names them.
+    std::vector<std::string> percentiles;
+    {
+      std::istringstream in(srv.config().get_one("latency-tracking-info-percentiles").value_or(""));
+      std::string p;
+      while (in >> p) percentiles.push_back(p);
+    }
+    auto emit = [&](const command_row& row) {
+      std::uint64_t counts[command_stat::latency_buckets], total = 0;
+      for (std::size_t k = 0; k < command_stat::latency_buckets; ++k) total += counts[k] = row.stat.latency_bucket(k);
+      if (!total) return;
+      std::string text;
+      for (std::size_t j = 0; j < percentiles.size(); ++j) {
+        const double wanted = std::strtod(percentiles[j].c_str(), nullptr) / 100.0 * static_cast<double>(total);
+        std::uint64_t cumulative = 0;
+        std::size_t k = 0;
+        for (; k + 1 < command_stat::latency_buckets; ++k) {
+          cumulative += counts[k];
+          if (cumulative > 0 && static_cast<double>(cumulative) >= wanted) break;
+        }
+        char buf[96];
+        std::snprintf(buf, sizeof(buf), "%s%s=%.3f", j ? ",p" : "p", percentiles[j].c_str(),
+                      static_cast<double>(std::uint64_t{1024} << k) / 1000.0);
+        text += buf;
+      }
+      line(out, "latency_percentiles_usec_" + row.info->name, text);
+    };
+    for (auto* row : command_table::instance().rows()) {
+      emit(*row);
+      for (auto& [n, sub] : row->subcommands) emit(sub);
+    }
+  }
   if (section("cluster")) {
     line(out, "cluster_enabled", 0);
   }
@@ -641,6 +677,7 @@ void register_all_commands() {
   register_module_commands(t);
   register_lolwut_command(t);
   register_memory_commands(t);
+  register_latency_commands(t);
 }
 
 }  // namespace shrike::commands

@@ -140,7 +140,7 @@ asio::awaitable<void> cmd_exec(command_context& ctx) {
       }
       const auto us =
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-      row.stat.record_call(static_cast<std::uint64_t>(us));
+      note_call(ctx.srv, row, static_cast<std::uint64_t>(us));
       const bool failed = ctx.out.errors_written() != errors_before;
       if (failed) row.stat.record_failure();
       if (propagating && (!failed || fx.replaced)) {

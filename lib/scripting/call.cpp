@@ -122,7 +122,7 @@ call_status call_command(scripting_state& st, run_context& run, std::span<const 
     out.error("-OOM command not allowed when used memory > 'maxmemory'.");
   }
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-  row->stat.record_call(static_cast<std::uint64_t>(us));
+  commands::note_call(srv, *row, static_cast<std::uint64_t>(us));
   srv.stats().total_commands.fetch_add(1, std::memory_order_relaxed);
   const bool failed = out.errors_written() != errors_before;
   if (failed) {

@@ -240,11 +240,15 @@ int run_server(config_store& config) {
       {"list-max-listpack-size", &srv.list_max_listpack_size},
       {"stream-node-max-entries", &srv.stream_node_max_entries},
       {"stream-node-max-bytes", &srv.stream_node_max_bytes},
+      {"latency-monitor-threshold", &srv.latency_monitor_threshold_ms},
   };
   for (auto [name, slot] : hot_limits) {
     *slot = config.get_int(name);
     config.on_change(name, [slot, name, &config](std::string_view) { *slot = config.get_int(name); });
   }
+  srv.latency_tracking = config.get_bool("latency-tracking");
+  config.on_change("latency-tracking",
+                   [&srv, &config](std::string_view) { srv.latency_tracking = config.get_bool("latency-tracking"); });
   // The parsed bits, not the shown text: "AKEn" shows as "AKE" (as in Redis)
   // but keeps its "new" events.
   srv.keyspace_events = static_cast<int>(config.get_special_number("notify-keyspace-events"));

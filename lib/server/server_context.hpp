@@ -18,6 +18,7 @@
 #include "server/config_store.hpp"
 #include "server/outbox.hpp"
 #include "server/pubsub_registry.hpp"
+#include "server/latency_monitor.hpp"
 #include "server/pause_gate.hpp"
 #include "server/watch_table.hpp"
 #include "store/shard_set.hpp"
@@ -98,6 +99,8 @@ class server_context {
 
   // Hot configuration values, refreshed by config_store change callbacks.
   std::atomic<std::int64_t> slowlog_slower_than_us{10000};
+  std::atomic<std::int64_t> latency_monitor_threshold_ms{0};  // latency-monitor-threshold
+  std::atomic<bool> latency_tracking{true};                   // latency-tracking
   std::atomic<std::int64_t> slowlog_max_len{128};
   std::atomic<std::int64_t> max_clients{10000};
   std::atomic<std::int64_t> idle_timeout_s{0};
@@ -116,6 +119,7 @@ class server_context {
 
   watch_table& watches() { return watches_; }
   pause_gate& pause() { return pause_; }
+  latency_monitor& latency() { return latency_; }
 
   // BGSAVE (persistence/snapshot.hpp): the snapshot in progress, set and
   // cleared with every shard's gate held; write commands save the keys they
@@ -189,6 +193,7 @@ class server_context {
 
   watch_table watches_;
   pause_gate pause_;
+  latency_monitor latency_;
   pubsub_registry pubsub_;
   std::shared_ptr<acl::registry> acl_;
   std::unique_ptr<replication::replication_state> repl_;

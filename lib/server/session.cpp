@@ -458,7 +458,7 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
         commands::note_write(srv_, client_->db, *p.row, p.req.argv,
                              mark <= out_.size() ? std::string_view(out_).substr(mark) : std::string_view());
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-      p.row->stat.record_call(static_cast<std::uint64_t>(us));
+      commands::note_call(srv_, *p.row, static_cast<std::uint64_t>(us));
       ++i;
       continue;
     }
@@ -603,7 +603,7 @@ void session::execute_one(planned& p) {
     if (!ready_keys_.empty()) commands::serve_ready_keys(srv_, ready_keys_);
     const auto us = clock_.lap_us();
     auto& st = p.row->stat;
-    st.record_call(static_cast<std::uint64_t>(us));
+    commands::note_call(srv_, *p.row, static_cast<std::uint64_t>(us));
     if (p.row->info->flags & commands::flag_write) srv_.dirty.fetch_add(1);
     if (writer_.errors_written() != errors_before) {
       st.record_failure();
