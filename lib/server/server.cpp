@@ -89,15 +89,20 @@ asio::awaitable<void> accept_loop(server_context& srv, tcp::acceptor& acceptor, 
   }
 }
 
+// The crons' step: waits one period; false once the server shuts down.
+asio::awaitable<bool> next_tick(asio::steady_timer& timer, server_context& srv, std::chrono::milliseconds period) {
+  timer.expires_after(period);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec && !srv.shutting_down();
+}
+
 // Closes clients idle for longer than `timeout` seconds (Redis's
 // clientsCronHandleTimeout), checked once a second on an awaitable timer.
 asio::awaitable<void> idle_client_reaper(server_context& srv) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
-    timer.expires_after(std::chrono::seconds(1));
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || srv.shutting_down()) co_return;
+    if (!co_await next_tick(timer, srv, std::chrono::seconds(1))) co_return;
     const std::int64_t timeout_s = srv.idle_timeout_s.load();
     if (timeout_s <= 0) continue;
     const std::int64_t now = util::now_ms();
@@ -145,10 +150,7 @@ std::vector<std::pair<std::int64_t, std::int64_t>> save_points(config_store& con
 asio::awaitable<void> save_point_cron(server_context& srv) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
-    timer.expires_after(std::chrono::milliseconds(100));
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || srv.shutting_down()) co_return;
+    if (!co_await next_tick(timer, srv, std::chrono::milliseconds(100))) co_return;
     if (srv.bgsave_started_ms.load() != 0) continue;
     const std::int64_t now_s = util::now_ms() / 1000;
     const std::uint64_t dirty = srv.dirty.load(), saved = srv.dirty_at_last_save.load();
@@ -170,10 +172,7 @@ asio::awaitable<void> save_point_cron(server_context& srv) {
 asio::awaitable<void> memory_peak_cron(server_context& srv) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
-    timer.expires_after(std::chrono::milliseconds(100));
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || srv.shutting_down()) co_return;
+    if (!co_await next_tick(timer, srv, std::chrono::milliseconds(100))) co_return;
     allocated_bytes();
   }
 }
@@ -185,10 +184,7 @@ asio::awaitable<void> replication_cron(server_context& srv) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   std::int64_t last_ping_ms = util::now_ms();
   for (;;) {
-    timer.expires_after(std::chrono::seconds(1));
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || srv.shutting_down()) co_return;
+    if (!co_await next_tick(timer, srv, std::chrono::seconds(1))) co_return;
     const std::int64_t now = util::now_ms();
     const std::int64_t period_ms = srv.config().get_int("repl-ping-replica-period") * 1000;
     if (now - last_ping_ms >= period_ms) {
