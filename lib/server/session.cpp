@@ -556,8 +556,8 @@ bool session::refused_while_subscribed(const command_row& row, std::string& erro
 void session::execute_one(planned& p) {
   if (close_) return;
   // CLIENT LIST's cmd: the command found, as soon as it is found (Redis sets
-  // lastcmd before the checks that may refuse it).
-  if (p.row) client_->last_command.store(p.row->info->name.c_str(), std::memory_order_relaxed);
+  // lastcmd before the checks that may refuse it; NULL for an unknown one).
+  client_->last_command.store(p.row ? p.row->info->name.c_str() : "NULL", std::memory_order_relaxed);
   writer_.set_protocol(client_->resp);
   if (p.row && p.error.empty()) acl::refuse(srv_, *client_, *p.row->info, p.req.argv, p.error);  // NOAUTH, NOPERM
   if (p.row && p.error.empty() && kind_ == peer_kind::client) refused_by_replication(*p.row, p.error);
