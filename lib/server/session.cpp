@@ -300,7 +300,7 @@ asio::awaitable<bool> session::read_more() {
     in_.resize(in_.size() * 2);
   }
   boost::system::error_code ec;
-  std::size_t n = co_await socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+  std::size_t n = co_await socket_.async_read_drained(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
                                                    asio::redirect_error(asio::use_awaitable, ec));
   if (ec || n == 0) co_return false;
   in_end_ += n;

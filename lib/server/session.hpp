@@ -17,6 +17,7 @@
 #include "resp/reply_writer.hpp"
 #include "resp/request_parser.hpp"
 #include "server/batch_clock.hpp"
+#include "server/client_socket.hpp"
 #include "server/client_state.hpp"
 #include "server/server_context.hpp"
 
@@ -77,7 +78,7 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   void after_command(const struct planned& p, std::size_t errors_before, const replication::effects& fx);
 
   server_context& srv_;
-  boost::asio::ip::tcp::socket socket_;
+  client_socket socket_;
   std::shared_ptr<client_state> client_;
 
   std::vector<char> in_;
