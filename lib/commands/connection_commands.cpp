@@ -128,6 +128,8 @@ void cmd_hello(command_context& ctx) {
   ctx.out.bulk(ctx.srv.repl().is_replica() ? "replica" : "master");
   ctx.out.bulk("modules");
   ctx.out.array(0);
+  // A tracking client that switches to RESP3 gets its invalidations as pushes.
+  if (ctx.client.tracking && ctx.client.resp > 2 && ctx.session) ctx.session->enter_pubsub();
 }
 
 void cmd_monitor(command_context& ctx) {
@@ -161,6 +163,9 @@ std::string client_line(const server::client_state& c, std::int64_t now_ms) {
   if (c.role.load() == server::peer_role::replica) flags += 'S';
   if (sub + psub + ssub > 0) flags += 'P';
   if (c.blocked.load()) flags += 'b';
+  if (c.tracking.load()) flags += 't';
+  if (c.tracking_broken.load()) flags += 'R';
+  if (c.tracking_bcast.load()) flags += 'B';
   if (flags.empty()) flags = "N";
   const std::size_t omem = c.box ? c.box->pending() : 0;
   std::string line = "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +
@@ -172,7 +177,8 @@ std::string client_line(const server::client_state& c, std::int64_t now_ms) {
                      " qbuf=" + std::to_string(c.query_buffer.load()) + " qbuf-free=0 argv-mem=0 multi-mem=0" +
                      " rbs=1024 rbp=0 obl=0 oll=0 omem=" + std::to_string(omem) +
                      " tot-mem=" + std::to_string(c.query_buffer.load() + 1024 + omem) +
-                     " events=r cmd=" + cmd + " user=" + user + " redir=-1 resp=" + std::to_string(c.resp) +
+                     " events=r cmd=" + cmd + " user=" + user +
+                     " redir=" + std::to_string(c.tracking_redirect.load()) + " resp=" + std::to_string(c.resp) +
                      " lib-name=" + lib_name + " lib-ver=" + lib_ver;
   return line;
 }

@@ -57,13 +57,13 @@ inline bool creating_key(command_context& ctx, store::database& db, std::string_
 }
 
 // The store's hook: for the keys removed by lazy or active expiry, a DEL to
-// the replicas and the "expired" event (class x). The server installs one on
-// its shard set.
+// the replicas, the "expired" event (class x) and the tracking clients'
+// invalidations. The server installs one on its shard set.
 class expiry_notifier final : public store::key_listener {
  public:
   explicit expiry_notifier(server::server_context& srv) : srv_(srv) {}
   bool wants_expired() const override {
-    return notify_enabled(srv_, notify::expired) || srv_.repl().propagating();
+    return notify_enabled(srv_, notify::expired) || srv_.repl().propagating() || srv_.tracking().active();
   }
   // Replicas never expire keys themselves: they get the DEL from here.
   void expired(std::size_t db, std::string_view key) override {
@@ -72,6 +72,7 @@ class expiry_notifier final : public store::key_listener {
       srv_.repl().feed(db, del);
     }
     notify_keyspace_event(srv_, notify::expired, "expired", key, db);
+    if (srv_.tracking().active()) srv_.tracking().invalidate(key, nullptr);  // signalModifiedKey
   }
 
  private:

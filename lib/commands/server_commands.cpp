@@ -309,7 +309,7 @@ void cmd_info(command_context& ctx) {
     line(out, "client_recent_max_input_buffer", 0);
     line(out, "client_recent_max_output_buffer", 0);
     line(out, "blocked_clients", srv.blocked_clients.load());
-    line(out, "tracking_clients", 0);
+    line(out, "tracking_clients", srv.tracking().client_count());
     line(out, "clients_in_timeout_table", 0);
   }
   if (section("memory")) {
@@ -422,6 +422,9 @@ void cmd_info(command_context& ctx) {
     line(out, "keyspace_misses", st.keyspace_misses.load());
     line(out, "pubsub_channels", static_cast<std::int64_t>(ctx.srv.pubsub().channel_count(server::channel_kind::global)));
     line(out, "pubsub_patterns", static_cast<std::int64_t>(ctx.srv.pubsub().pattern_count()));
+    line(out, "tracking_total_keys", srv.tracking().total_keys());
+    line(out, "tracking_total_items", srv.tracking().total_items());
+    line(out, "tracking_total_prefixes", srv.tracking().total_prefixes());
     line(out, "total_error_replies", st.error_replies.load());
   }
   if (section("replication")) out += replication_info_text(srv);
@@ -653,6 +656,7 @@ void register_all_commands() {
   done = true;
   auto& t = command_table::instance();
   register_connection_commands(t);
+  register_tracking_commands(t);
   register_string_commands(t);
   register_bit_commands(t);
   register_key_commands(t);

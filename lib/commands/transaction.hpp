@@ -27,9 +27,10 @@ struct command_row;
 // dispatcher's lookup error for the request (unknown command, arity...).
 bool queue_in_multi(command_context& ctx, const command_row* row, std::string_view error);
 
-// After a command ran (`reply`: the bytes it wrote): marks the watchers of
-// the keys it wrote dirty.
-void note_write(server::server_context& srv, std::size_t db, const command_row& row,
+// After a command ran (`reply`: the bytes it wrote), Redis's
+// signalModifiedKey for the keys it wrote: marks their watchers dirty and
+// invalidates them for tracking clients (`by`: the client that ran it).
+void note_write(server::server_context& srv, server::client_state* by, std::size_t db, const command_row& row,
                 std::span<const std::string_view> argv, std::string_view reply);
 
 // Forgets the client's transaction and watched keys (DISCARD, RESET, EXEC,

@@ -11,6 +11,7 @@
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/tracking.hpp"
 #include "commands/transaction.hpp"
 #include "replication/replication_state.hpp"
 #include "store/expiry_policy.hpp"
@@ -149,9 +150,10 @@ asio::awaitable<void> cmd_exec(command_context& ctx) {
         else if ((row.info->flags & flag_write) && !(row.info->flags & flag_blocking))
           effects.emplace_back(client.db, std::vector<std::string>(queue[i].args.begin(), queue[i].args.end()));
       }
-      if (!failed && srv.watches().active())
+      note_read(srv, client, row, argvs[i]);
+      if (!failed && key_changes_wanted(srv))
         // (SUBSCRIBE inside EXEC moves earlier replies to the outbox: the mark may be gone)
-        note_write(srv, client.db, row, argvs[i],
+        note_write(srv, &client, client.db, row, argvs[i],
                    std::string_view(ctx.out.buffer()).substr(std::min(mark, ctx.out.buffer().size())));
     }
     if (!effects.empty()) {
@@ -218,17 +220,22 @@ bool stream_write_unwatched(const std::string& name, std::span<const std::string
 
 }  // namespace
 
-void note_write(server::server_context& srv, std::size_t db, const command_row& row,
+void note_write(server::server_context& srv, server::client_state* by, std::size_t db, const command_row& row,
                 std::span<const std::string_view> argv, std::string_view reply) {
   if (!(row.info->flags & flag_write)) return;
   if (changed_nothing(row.info->name, reply) || stream_write_unwatched(row.info->name, argv)) return;
   auto& w = srv.watches();
+  auto& tracking = srv.tracking();
+  const bool watching = w.active(), tracked = tracking.active();
   const auto& name = row.info->name;
-  if (name == "flushall") return w.touch_all();
-  if (name == "flushdb") return w.touch_db(db);
-  if (name == "swapdb") {
+  if (name == "flushall" || name == "flushdb") {
+    if (watching) name == "flushall" ? w.touch_all() : w.touch_db(db);
+    if (tracked) tracking.invalidate_all(by);
+    return;
+  }
+  if (name == "swapdb") {  // (no tracking invalidation for SWAPDB in Redis 7.0)
     std::int64_t a, b;
-    if (util::parse_int64(argv[1], a) && util::parse_int64(argv[2], b)) {
+    if (watching && util::parse_int64(argv[1], a) && util::parse_int64(argv[2], b)) {
       w.touch_db(static_cast<std::size_t>(a));
       w.touch_db(static_cast<std::size_t>(b));
     }
@@ -236,9 +243,13 @@ void note_write(server::server_context& srv, std::size_t db, const command_row& 
   }
   std::vector<int> positions;
   command_table::key_positions(row, argv, positions);
-  for (int p : positions) w.touch(db, argv[static_cast<std::size_t>(p)]);
+  for (int p : positions) {
+    const std::string_view key = argv[static_cast<std::size_t>(p)];
+    if (watching) w.touch(db, key);
+    if (tracked) tracking.invalidate(key, by);
+  }
   std::int64_t other;
-  if (name == "move" && util::parse_int64(argv[2], other)) w.touch(static_cast<std::size_t>(other), argv[1]);
+  if (watching && name == "move" && util::parse_int64(argv[2], other)) w.touch(static_cast<std::size_t>(other), argv[1]);
 }
 
 void unwatch_all(server::server_context& srv, server::client_state& client) {

@@ -8,6 +8,7 @@
 #include "commands/command_context.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/tracking.hpp"
 #include "commands/transaction.hpp"
 #include "replication/replication_state.hpp"
 #include "resp/reply_writer.hpp"
@@ -130,7 +131,11 @@ call_status call_command(scripting_state& st, run_context& run, std::span<const 
     srv.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
   }
   if (flags & commands::flag_write) srv.dirty.fetch_add(1);
-  if (!failed && srv.watches().active()) commands::note_write(srv, client.db, *row, argv, reply);
+  // Tracking: the keys a script reads are remembered for its caller, and
+  // its writes count as the caller's (Redis's current_client).
+  if (!failed && commands::key_changes_wanted(srv))
+    commands::note_write(srv, &caller.client, client.db, *row, argv, reply);
+  if (caller.client.tracking.load(std::memory_order_relaxed)) commands::note_read(srv, caller.client, *row, argv);
   if (propagate && (!failed || fx.replaced)) {
     if (fx.replaced) {
       for (auto& e : fx.commands) caller.effects->add(e.first, std::move(e.second));

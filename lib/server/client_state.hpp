@@ -109,6 +109,18 @@ struct client_state {
   std::shared_ptr<store::blocked_client> waiter;
   std::atomic<bool> blocked{false};
 
+  // CLIENT TRACKING (server/tracking_table.hpp, which holds the mode). These
+  // copies serve CLIENT LIST (other threads) and the command path.
+  std::atomic<bool> tracking{false};                // flag t
+  std::atomic<bool> tracking_bcast{false};          // flag B
+  std::atomic<bool> tracking_broken{false};         // flag R: the redirect target is gone
+  std::atomic<std::int64_t> tracking_redirect{-1};  // redir= (-1: off, 0: no redirect)
+  bool tracking_optin = false, tracking_optout = false;
+  // CLIENT CACHING YES/NO: applies to the next command or transaction.
+  bool tracking_caching = false;
+  // Invalidations caused by the client's own writes: sent after its reply.
+  std::string tracking_pending;
+
   // Closes the connection from any thread (CLIENT KILL, timeout, shutdown):
   // posts the close to the session's executor. Set once when the session starts.
   std::function<void()> kill;

@@ -254,6 +254,13 @@ int run_server(config_store& config) {
   // "expired" events of the store's lazy and active expiry (outlives the
   // threads: they are joined before this function returns).
   commands::expiry_notifier expiry_notifier(srv);
+  // CLIENT TRACKING BCAST: the changes gathered until the main context's next
+  // pass go out together, as Redis sends them once per event-loop pass.
+  srv.tracking().on_broadcast_due([&srv] { asio::post(srv.io(), [&srv] { srv.tracking().broadcast(); }); });
+  srv.tracking().set_max_keys(static_cast<std::size_t>(config.get_int("tracking-table-max-keys")));
+  config.on_change("tracking-table-max-keys", [&srv, &config](std::string_view) {
+    srv.tracking().set_max_keys(static_cast<std::size_t>(config.get_int("tracking-table-max-keys")));
+  });
   srv.shards().set_key_listener(&expiry_notifier);
   auto& repl = srv.repl();
   repl.read_only = config.get_bool("replica-read-only");

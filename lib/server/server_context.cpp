@@ -35,6 +35,7 @@ server_context::server_context(boost::asio::io_context& io, config_store& config
       shards_(io, shards, static_cast<std::size_t>(config.get_int("databases"))),
       run_id_(random_hex(40)),
       start_ms_(util::now_ms()),
+      tracking_([this](std::uint64_t id) { return find_client(id); }),
       acl_(std::make_shared<acl::registry>()),
       repl_(std::make_unique<replication::replication_state>(*this)) {
   lastsave_s = start_ms_ / 1000;
@@ -45,6 +46,12 @@ server_context::~server_context() = default;
 void server_context::register_client(std::shared_ptr<client_state> c) {
   std::lock_guard lock(clients_mutex_);
   clients_[c->id] = std::move(c);
+}
+
+std::shared_ptr<client_state> server_context::find_client(std::uint64_t id) const {
+  std::lock_guard lock(clients_mutex_);
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second;
 }
 
 void server_context::unregister_client(std::uint64_t id) {

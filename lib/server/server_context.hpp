@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "server/client_state.hpp"
+#include "server/tracking_table.hpp"
 #include "server/config_store.hpp"
 #include "server/outbox.hpp"
 #include "server/pubsub_registry.hpp"
@@ -86,6 +87,7 @@ class server_context {
   void register_client(std::shared_ptr<client_state> c);
   void unregister_client(std::uint64_t id);
   std::vector<std::shared_ptr<client_state>> clients() const;
+  std::shared_ptr<client_state> find_client(std::uint64_t id) const;  // null when gone
   std::size_t client_count() const;
 
   // SLOWLOG
@@ -120,6 +122,7 @@ class server_context {
   watch_table& watches() { return watches_; }
   pause_gate& pause() { return pause_; }
   latency_monitor& latency() { return latency_; }
+  tracking_table& tracking() { return tracking_; }
 
   // BGSAVE (persistence/snapshot.hpp): the snapshot in progress, set and
   // cleared with every shard's gate held; write commands save the keys they
@@ -179,7 +182,9 @@ class server_context {
   std::int64_t start_ms_;
   std::atomic<int> port_{0};
 
-  std::atomic<std::uint64_t> last_client_id_{0};
+  // Redis 7.0's two internal clients (scripts' and functions' Lua clients)
+  // take ids 1 and 2: its first connection is 3, and so is ours.
+  std::atomic<std::uint64_t> last_client_id_{2};
   mutable std::mutex clients_mutex_;
   std::map<std::uint64_t, std::shared_ptr<client_state>> clients_;
 
@@ -194,6 +199,7 @@ class server_context {
   watch_table watches_;
   pause_gate pause_;
   latency_monitor latency_;
+  tracking_table tracking_;
   pubsub_registry pubsub_;
   std::shared_ptr<acl::registry> acl_;
   std::unique_ptr<replication::replication_state> repl_;

@@ -22,6 +22,7 @@
 #include "commands/helpers.hpp"
 #include "commands/propagation.hpp"
 #include "commands/pubsub.hpp"
+#include "commands/tracking.hpp"
 #include "commands/transaction.hpp"
 #include "replication/replication_state.hpp"
 #include "scripting/busy.hpp"
@@ -95,6 +96,7 @@ session::session(server_context& srv, asio::ip::tcp::socket socket, std::string 
 }
 
 session::~session() {
+  if (client_->tracking) srv_.tracking().disable(*client_);
   commands::unwatch_all(srv_, *client_);
   commands::unsubscribe_everything(srv_, *client_);
   if (client_->repl_peer) srv_.repl().detach(client_->id);
@@ -102,6 +104,7 @@ session::~session() {
 }
 
 void session::reset_connection() {
+  if (client_->tracking) srv_.tracking().disable(*client_);
   commands::discard_transaction(srv_, *client_);
   commands::unsubscribe_everything(srv_, *client_);
   client_->db = 0;
@@ -191,7 +194,14 @@ asio::awaitable<void> session::run() {
     };
     auto wake = [weak, ex] {
       asio::post(ex, [weak] {
-        if (auto s = weak.lock()) s->push_signal_->cancel();
+        auto s = weak.lock();
+        if (!s) return;
+        // Bytes for a connection that is not in push mode yet (a RESP3
+        // client that another client's invalidations are redirected to):
+        // switch now if it idles in a read, else at its next flush.
+        s->push_wanted_ = true;
+        if (s->reading_) s->enter_push_mode();
+        s->push_signal_->cancel();
       });
     };
     client_->box = std::make_shared<outbox>(srv_.output_limits, std::move(wake), client_->kill);
@@ -300,8 +310,10 @@ asio::awaitable<bool> session::read_more() {
     in_.resize(in_.size() * 2);
   }
   boost::system::error_code ec;
+  reading_ = true;
   std::size_t n = co_await socket_.async_read_drained(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
                                                    asio::redirect_error(asio::use_awaitable, ec));
+  reading_ = false;
   if (ec || n == 0) co_return false;
   in_end_ += n;
   srv_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
@@ -454,9 +466,17 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
       after_command(p, errors_before, fx);
       if (kind_ == peer_kind::master) out_.resize(std::min(mark, out_.size()));
       // (a blocked command flushes what came before it: the mark may be gone)
-      if (srv_.watches().active())
-        commands::note_write(srv_, client_->db, *p.row, p.req.argv,
+      if (commands::key_changes_wanted(srv_))
+        commands::note_write(srv_, client_.get(), client_->db, *p.row, p.req.argv,
                              mark <= out_.size() ? std::string_view(out_).substr(mark) : std::string_view());
+      if (client_->tracking.load(std::memory_order_relaxed)) {
+        commands::note_read(srv_, *client_, *p.row, p.req.argv);
+        commands::tracking_command_done(*client_, *p.row);
+      }
+      if (!client_->tracking_pending.empty()) {  // invalidations of its own writes follow the reply
+        out_ += client_->tracking_pending;
+        client_->tracking_pending.clear();
+      }
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
       commands::note_call(srv_, *p.row, static_cast<std::uint64_t>(us));
       ++i;
@@ -608,8 +628,12 @@ void session::execute_one(planned& p) {
     if (writer_.errors_written() != errors_before) {
       st.record_failure();
       srv_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
-    } else if (srv_.watches().active()) {
-      commands::note_write(srv_, client_->db, *p.row, p.req.argv, std::string_view(out_).substr(mark));
+    } else if (commands::key_changes_wanted(srv_)) {
+      commands::note_write(srv_, client_.get(), client_->db, *p.row, p.req.argv, std::string_view(out_).substr(mark));
+    }
+    if (client_->tracking.load(std::memory_order_relaxed)) {
+      commands::note_read(srv_, *client_, *p.row, p.req.argv);
+      commands::tracking_command_done(*client_, *p.row);
     }
     srv_.stats().total_commands.fetch_add(1, std::memory_order_relaxed);
     const auto slower_than = srv_.slowlog_slower_than_us.load(std::memory_order_relaxed);
@@ -650,8 +674,14 @@ void session::execute_one(planned& p) {
     if (before == reply_mode::skip_this && client_->replies == reply_mode::skip_this) client_->replies = reply_mode::on;
   }
   if (client_->replies == reply_mode::skip_next) client_->replies = reply_mode::skip_this;
-  // Pushes follow the protocol the client chose (HELLO while subscribed).
-  if (push_mode_) client_->box->resp.store(client_->resp, std::memory_order_relaxed);
+  if (!client_->tracking_pending.empty()) {  // invalidations of its own writes follow the reply
+    out_ += client_->tracking_pending;
+    client_->tracking_pending.clear();
+  }
+  // Pushes follow the protocol the client chose (HELLO): pub/sub messages
+  // and the invalidations other clients' writes send here.
+  if (client_->box->resp.load(std::memory_order_relaxed) != client_->resp)
+    client_->box->resp.store(client_->resp, std::memory_order_relaxed);
   // In push mode each reply is queued right after its command, behind the
   // pushes the command caused for this very client (its own keyspace
   // events), as Redis writes them: push, push, reply, push, reply.
@@ -698,6 +728,7 @@ bool session::refused_by_replication(const command_row& row, std::string& error)
 }
 
 asio::awaitable<void> session::flush() {
+  if (push_wanted_) enter_push_mode();  // (see the outbox's wake in run())
   if (out_.empty()) co_return;
   if (push_mode_) {  // the push writer owns the socket's write side
     client_->box->append(out_, util::now_ms());

@@ -96,6 +96,10 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   // batch's arguments point into in_, which must not move meanwhile).
   std::string stash_;
   bool push_mode_ = false;
+  // Set on the session's thread: bytes wait in the outbox for a session not
+  // in push mode yet; the session is suspended in a read.
+  bool push_wanted_ = false;
+  bool reading_ = false;
   bool is_monitor_ = false;
   bool out_moved_ = false;  // enter_pubsub moved out_ to the outbox during the current command
   std::unique_ptr<boost::asio::steady_timer> push_signal_;
