@@ -161,6 +161,10 @@ asio::awaitable<void> cmd_exec(command_context& ctx) {
       client.repl_write_offset = srv.repl().offset();
     }
     if (!ready.empty()) serve_ready_keys(srv, ready);
+    // A RESP3 tracking client writes through its outbox: queue the reply
+    // while the gates still hold other clients' writes (and the
+    // invalidations they cause) behind it.
+    if (client.tracking.load(std::memory_order_relaxed) && client.resp > 2 && ctx.session) ctx.session->enter_pubsub();
   };
   if (ids.empty())
     run_all();
