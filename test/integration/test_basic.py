@@ -257,3 +257,40 @@ def test_monitor_sees_executed_commands(server):
         lines = data.split(b"\r\n")
         assert lines[0].startswith(b"+") and lines[0].endswith(b'"SET" "mon key" "v\\x00\\""'), lines[0]
         assert lines[1].endswith(b'"GET" "k"'), lines[1]
+
+
+def test_pipelined_reads_over_several_shards_keep_request_order(r):
+    # One write of reads on keys of all 4 shards (several hops per batch):
+    # the replies come back in request order, and a write in the middle is
+    # seen by the reads after it and not by those before.
+    for i in range(200):
+        r.set(f"s:{i}", f"v{i}")
+        r.hset(f"h:{i}", "f", i)
+        r.rpush(f"l:{i}", i, i + 1)
+    pipe = r.pipeline(transaction=False)
+    expected = []
+    for i in range(200):
+        pipe.get(f"s:{i}")
+        expected.append(b"changed" if i == 150 else f"v{i}".encode())
+        pipe.hget(f"h:{i}", "f")
+        expected.append(str(i).encode())
+        pipe.lrange(f"l:{i}", 0, -1)
+        expected.append([str(i).encode(), str(i + 1).encode()])
+        pipe.exists(f"nosuch:{i}")
+        expected.append(0)
+        if i == 100:
+            pipe.get("s:150")
+            expected.append(b"v150")
+            pipe.set("s:150", "changed")
+            expected.append(True)
+    pipe.get("s:150")
+    expected.append(b"changed")
+    pipe.get("h:3")  # a wrong type error in the middle of the reads
+    pipe.get("s:3")
+    results = pipe.execute(raise_on_error=False)
+    assert isinstance(results[-2], redis.ResponseError)
+    expected_tail = [b"v3"]
+    assert results[:-2] + results[-1:] == expected + expected_tail
+    # The read before the SET saw the old value, the one after it the new one.
+    assert results[4 * 100 + 4] == b"v150"
+    assert results[4 * 150 + 2] == b"changed"
