@@ -122,6 +122,7 @@ void note_call(server::server_context& srv, const command_row& row, std::uint64_
 void register_all_commands();
 void register_connection_commands(command_table& t);
 void register_tracking_commands(command_table& t);  // commands/tracking_commands.cpp
+void register_migrate_command(command_table& t);    // commands/migrate_command.cpp
 void register_string_commands(command_table& t);
 void register_bit_commands(command_table& t);
 void register_key_commands(command_table& t);

@@ -657,6 +657,7 @@ void register_all_commands() {
   auto& t = command_table::instance();
   register_connection_commands(t);
   register_tracking_commands(t);
+  register_migrate_command(t);
   register_string_commands(t);
   register_bit_commands(t);
   register_key_commands(t);

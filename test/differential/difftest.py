@@ -549,6 +549,22 @@ def short(b):
     return repr(b)
 
 
+def client_ids(server, args):
+    """The arguments with each "@id:NAME" replaced by connection NAME's client
+    id on this server, as its last CLIENT ID reply gave it (ids differ between
+    the servers once earlier scripts have opened connections)."""
+    out = []
+    for a in args:
+        if a.startswith(b'@id:'):
+            name = a[4:].decode('latin-1')
+            cid = getattr(server.conns.get(name), 'client_id', None)
+            if cid is None:
+                raise ScriptError('@id:%s before a CLIENT ID on connection %s' % (name, name))
+            a = cid
+        out.append(a)
+    return out
+
+
 def run_step(server, st):
     out = Outcome()
     try:
@@ -558,11 +574,14 @@ def run_step(server, st):
         return out
     try:
         if st.kind == 'cmd':
-            c.send(encode_command(st.args))
+            c.send(encode_command(client_ids(server, st.args)))
         elif st.kind == 'raw':
             c.send(st.payload)
         if st.read:
             out.node = c.read_reply()
+            if (st.kind == 'cmd' and [a.upper() for a in st.args] == [b'CLIENT', b'ID']
+                    and out.node.raw.startswith(b':')):
+                c.client_id = out.node.raw[1:-2]
         if st.expect_close:
             out.closed, out.extra = c.wait_close()
             server.drop(st.conn)
