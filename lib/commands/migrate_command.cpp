@@ -27,6 +27,7 @@
 #include "commands/persistence.hpp"
 #include "persistence/rdb_writer.hpp"
 #include "replication/effects.hpp"
+#include "replication/replication_state.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
 
@@ -84,12 +85,7 @@ bool parse_migrate(command_context& ctx, migrate_request& m) {
 }
 
 void append_command(std::string& out, std::initializer_list<std::string_view> argv) {
-  out += '*' + std::to_string(argv.size()) + "\r\n";
-  for (auto a : argv) {
-    out += '$' + std::to_string(a.size()) + "\r\n";
-    out.append(a);
-    out += "\r\n";
-  }
+  replication::encode_command(std::span<const std::string_view>(argv.begin(), argv.size()), out);
 }
 
 // The target's end: connect, write, read reply lines, each within the
