@@ -87,6 +87,7 @@ def test_a_silent_target_times_out_and_the_key_stays(shrike_binary):
 
 def test_the_replica_sees_the_moved_keys_deleted(pair, shrike_binary):
     source, target = pair
+    source.client().config_set("repl-diskless-sync-delay", 0)
     replica = Server(shrike_binary, "--replicaof", "127.0.0.1", str(source.port))
     try:
         s = source.client()
