@@ -1,7 +1,10 @@
 #include "server/tracking_table.hpp"
 
 #include <algorithm>
+#include <span>
+#include <vector>
 
+#include "replication/replication_state.hpp"
 #include "util/clock.hpp"
 
 namespace shrike::server {
@@ -11,17 +14,10 @@ namespace {
 constexpr std::string_view invalidate_push = ">2\r\n$10\r\ninvalidate\r\n";
 constexpr std::string_view invalidate_message = "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n";
 
-void append_bulk(std::string& out, std::string_view s) {
-  out += '$';
-  out += std::to_string(s.size());
-  out += "\r\n";
-  out += s;
-  out += "\r\n";
-}
-
-std::string key_array(std::string_view key) {
-  std::string out = "*1\r\n";
-  append_bulk(out, key);
+// The array of keys an invalidation carries (RESP, as a command is encoded).
+std::string key_array(std::span<const std::string_view> keys) {
+  std::string out;
+  replication::encode_command(keys, out);
   return out;
 }
 
@@ -161,7 +157,7 @@ void tracking_table::invalidate_locked(std::string_view key, client_state* by, b
   }
   auto it = keys_.find(std::string(key));
   if (it == keys_.end()) return;
-  const std::string payload = key_array(key);
+  const std::string payload = key_array(std::span<const std::string_view>(&key, 1));
   for (std::uint64_t id : it->second) {
     auto t = trackers_.find(id);
     // A client that switched to BCAST since it read the key hears of it there.
@@ -189,15 +185,12 @@ bool tracking_table::broadcast() {
     if (ps.changed.empty()) continue;
     // The keys, once for every client that hears all of them, and once per
     // NOLOOP client without the keys it changed itself.
-    auto frame = [&ps](std::uint64_t except) {
-      std::size_t n = 0;
-      for (const auto& [key, who] : ps.changed) n += (except == 0 || who != except);
-      std::string out;
-      if (n == 0) return out;
-      out = "*" + std::to_string(n) + "\r\n";
+    std::vector<std::string_view> keys;
+    auto frame = [&ps, &keys](std::uint64_t except) {
+      keys.clear();
       for (const auto& [key, who] : ps.changed)
-        if (except == 0 || who != except) append_bulk(out, key);
-      return out;
+        if (except == 0 || who != except) keys.push_back(key);
+      return keys.empty() ? std::string() : key_array(keys);
     };
     const std::string all = frame(0);
     for (std::uint64_t id : ps.clients) {
