@@ -49,14 +49,33 @@ class session : public std::enable_shared_from_this<session>, public commands::s
  private:
   struct planned;  // one parsed request and how to run it
 
-  boost::asio::awaitable<bool> read_more();
+  // Where the next bytes to parse come from: bytes stashed during a blocking
+  // command, the socket (in_ has room after in_end_), or nowhere (the query
+  // buffer limit was reached: close).
+  enum class read_source : std::uint8_t { stash, socket, none };
+  read_source prepare_read();
+  // Accounts for a socket read into in_; false when the peer is gone.
+  bool took_bytes(const boost::system::error_code& ec, std::size_t n);
   // Parses complete requests into slots[0..n) and returns n.
   std::size_t parse_available(std::vector<planned>& slots);
   const commands::command_row* lookup_command(const commands::command_table& table,
                                               std::span<const std::string_view> argv, std::string& error);
+  // Runs the batch's leading requests that need no suspension (runs on a
+  // free shard or on none) and returns how many ran; execute() does the rest.
+  std::size_t execute_ready(std::span<planned> batch);
   boost::asio::awaitable<void> execute(std::span<planned> batch);
+  // The requests from i that run in one hop: returns the end of the run and
+  // its shard in `target` (SIZE_MAX when none of them needs a shard).
+  std::size_t plan_run(std::span<planned> batch, std::size_t i, std::size_t& target) const;
+  // Runs batch[i, j) as the owner of `target` (or of no shard).
+  void execute_run(std::span<planned> batch, std::size_t i, std::size_t j, std::size_t target);
   void execute_one(planned& p);
+  // Sends out_: write_now() with one send(), true when the kernel took it
+  // all; otherwise finish_write() sends the rest asynchronously.
   boost::asio::awaitable<void> flush();
+  bool write_now();
+  boost::asio::awaitable<void> finish_write();
+  void written();
   // Push mode (MONITOR, pub/sub): one writer coroutine sends replies and
   // pushes in order from the client's outbox, which any thread appends to.
   void enter_push_mode();
@@ -87,6 +106,7 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   std::string protocol_error_;  // set when the parser failed: reply, then close
 
   std::string out_;
+  std::size_t out_sent_ = 0;  // bytes of out_ that write_now() sent
   resp::reply_writer writer_{out_};
   bool close_ = false;
   std::vector<int> key_positions_;  // scratch for the batch planner, reused

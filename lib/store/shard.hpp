@@ -57,11 +57,7 @@ class shard {
   // `fn` must not suspend.
   template <class Fn>
   asio::awaitable<void> run(Fn& fn) {
-    if (try_own_soon(owner_kind::run)) {
-      owner_scope scope(*this);
-      fn();
-      co_return;
-    }
+    if (try_run(fn)) co_return;
     co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
         [this, &fn](auto handler) {
           submit([&fn, h = std::move(handler)]() mutable {
@@ -70,6 +66,16 @@ class shard {
           });
         },
         asio::use_awaitable);
+  }
+
+  // run()'s path without a coroutine: runs `fn` here and returns true when
+  // the shard is free; returns false, without running it, when it is not.
+  template <class Fn>
+  bool try_run(Fn&& fn) {
+    if (!try_own_soon(owner_kind::run)) return false;
+    owner_scope scope(*this);
+    fn();
+    return true;
   }
 
   // Takes the gate: ownership that lasts until release(), across suspensions.
