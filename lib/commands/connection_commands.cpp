@@ -400,12 +400,12 @@ void cmd_client_pause(command_context& ctx) {
   if (!util::parse_int64(ctx.arg(2), ms)) return ctx.out.error("timeout is not an integer or out of range");
   if (ms < 0) return ctx.out.error("timeout is negative");
   if (ms > 0) ms += util::now_ms();
-  ctx.srv.pause().pause(m, ms);
+  ctx.srv.pause().pause(server::pause_gate::purpose::client_command, m, ms);
   ctx.out.ok();
 }
 
 void cmd_client_unpause(command_context& ctx) {
-  ctx.srv.pause().unpause();
+  ctx.srv.pause().unpause(server::pause_gate::purpose::client_command);
   ctx.out.ok();
 }
 

@@ -11,6 +11,7 @@
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
 #include "commands/replication.hpp"
+#include "replication/failover.hpp"
 #include "replication/full_sync.hpp"
 #include "replication/replication_state.hpp"
 #include "util/clock.hpp"
@@ -43,20 +44,6 @@ const char* link_state_name(replication::link_state s) {
     case replication::link_state::connected: return "connected";
   }
   return "connect";
-}
-
-// The replica's address as the master shows it: REPLCONF ip-address, else
-// the connection's peer address.
-std::string peer_ip(const replica_peer& p) {
-  if (!p.ip.empty()) return p.ip;
-  if (auto c = p.client.lock()) {
-    std::string addr = c->addr;
-    const auto colon = addr.rfind(':');
-    if (colon != std::string::npos) addr.resize(colon);
-    if (addr.size() > 2 && addr.front() == '[') addr = addr.substr(1, addr.size() - 2);
-    return addr;
-  }
-  return "?";
 }
 
 // REPLCONF <option> <value> ...: a replica's announcements and ACKs.
@@ -109,6 +96,26 @@ asio::awaitable<void> attach_replica(command_context& ctx, bool legacy) {
   auto& client = ctx.client;
   auto& repl = ctx.srv.repl();
   if (client.repl_peer) co_return;  // already a replica: ignored, as Redis
+  // PSYNC replid offset FAILOVER: our master hands us its role (its FAILOVER
+  // command), then continues as our replica from where it stands.
+  if (!legacy && ctx.argc() > 3 && iequals(ctx.arg(3), "failover")) {
+    util::log_warning("Failover request received for replid " + std::string(ctx.arg(1)) + ".");
+    if (!repl.is_replica()) {
+      ctx.out.error("PSYNC FAILOVER can't be sent to a master.");
+      co_return;
+    }
+    if (ctx.arg(1) != repl.replid()) {
+      ctx.out.error("PSYNC FAILOVER replid must match my replid.");
+      co_return;
+    }
+    repl.stop_replicating();
+    util::log_notice("MASTER MODE enabled (failover request from 'id=" + std::to_string(client.id) + " addr=" +
+                     client.addr + "')");
+  }
+  if (ctx.srv.failover().current() != replication::failover::state::none) {
+    ctx.out.error("-NOMASTERLINK Can't SYNC while failing over");
+    co_return;
+  }
   if (repl.is_replica() && repl.link.load() != replication::link_state::connected) {
     ctx.out.error("-NOMASTERLINK Can't SYNC while not connected with my master");
     co_return;
@@ -203,11 +210,11 @@ asio::awaitable<void> cmd_wait(command_context& ctx) {
 // REPLICAOF host port | NO ONE (and its old name SLAVEOF).
 void cmd_replicaof(command_context& ctx) {
   auto& repl = ctx.srv.repl();
+  if (ctx.srv.failover().current() != replication::failover::state::none)
+    return ctx.out.error("REPLICAOF not allowed while failing over.");
   if (iequals(ctx.arg(1), "no") && iequals(ctx.arg(2), "one")) {
     if (repl.is_replica()) {
       repl.stop_replicating();
-      std::string ignored;
-      ctx.srv.config().set_startup("replicaof", "no one", ignored);
       util::log_notice("MASTER MODE enabled (user request from 'id=" + std::to_string(ctx.client.id) + " addr=" +
                        ctx.client.addr + "')");
     }
@@ -222,10 +229,36 @@ void cmd_replicaof(command_context& ctx) {
     return ctx.out.simple("OK Already connected to specified master");
   }
   repl.replicate(host, static_cast<int>(port));
-  std::string ignored;
-  ctx.srv.config().set_startup("replicaof", host + " " + std::to_string(port), ignored);
   util::log_notice("REPLICAOF " + host + ":" + std::to_string(port) + " enabled (user request from 'id=" +
                    std::to_string(ctx.client.id) + " addr=" + ctx.client.addr + "')");
+  ctx.out.ok();
+}
+
+// FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT
+void cmd_failover(command_context& ctx) {
+  auto& fo = ctx.srv.failover();
+  if (ctx.argc() == 2 && iequals(ctx.arg(1), "abort")) {
+    const std::string error = fo.abort_by_user();
+    return error.empty() ? ctx.out.ok() : ctx.out.error(error);
+  }
+  replication::failover::request r;
+  for (std::size_t j = 1; j < ctx.argc(); ++j) {
+    if (iequals(ctx.arg(j), "timeout") && j + 1 < ctx.argc() && r.timeout_ms == 0) {
+      if (!util::parse_int64(ctx.arg(j + 1), r.timeout_ms)) return ctx.out.error(errors::not_integer);
+      if (r.timeout_ms <= 0) return ctx.out.error("FAILOVER timeout must be greater than 0");
+      ++j;
+    } else if (iequals(ctx.arg(j), "to") && j + 2 < ctx.argc() && !r.host) {
+      if (!util::parse_int64(ctx.arg(j + 2), r.port)) return ctx.out.error(errors::not_integer);
+      r.host = std::string(ctx.arg(j + 1));
+      j += 2;
+    } else if (iequals(ctx.arg(j), "force") && !r.force) {
+      r.force = true;
+    } else {
+      return ctx.out.error(errors::syntax);
+    }
+  }
+  const std::string error = fo.begin(r, ctx.now_ms);
+  if (!error.empty()) return ctx.out.error(error);
   ctx.out.ok();
 }
 
@@ -249,7 +282,7 @@ void cmd_role(command_context& ctx) {
   ctx.out.array(online.size());
   for (auto& p : online) {
     ctx.out.array(3);
-    ctx.out.bulk(peer_ip(*p));
+    ctx.out.bulk(replication::replica_address(*p));
     ctx.out.bulk(std::to_string(p->port));
     ctx.out.bulk(std::to_string(p->ack_offset.load()));
   }
@@ -310,10 +343,10 @@ std::string replication_info_text(server::server_context& srv) {
   for (auto& p : peers) {
     const std::int64_t ack = p->ack_ms.load();
     line(out, "slave" + std::to_string(n++),
-         "ip=" + peer_ip(*p) + ",port=" + std::to_string(p->port) + ",state=" + state_name(p->state) +
+         "ip=" + replication::replica_address(*p) + ",port=" + std::to_string(p->port) + ",state=" + state_name(p->state) +
              ",offset=" + std::to_string(p->ack_offset.load()) + ",lag=" + std::to_string(ack ? (now - ack) / 1000 : 0));
   }
-  line(out, "master_failover_state", "no-failover");
+  line(out, "master_failover_state", srv.failover().state_name());
   line(out, "master_replid", repl.replid());
   line(out, "master_replid2", repl.replid2());
   line(out, "master_repl_offset", static_cast<std::int64_t>(repl.offset()));
@@ -334,6 +367,7 @@ void register_replication_commands(command_table& t) {
   t.add("replicaof", exec_kind::local, cmd_replicaof);
   t.add("slaveof", exec_kind::local, cmd_replicaof);
   t.add("role", exec_kind::local, cmd_role);
+  t.add("failover", exec_kind::local, cmd_failover);
 }
 
 }  // namespace shrike::commands

@@ -13,6 +13,7 @@
 
 #include "commands/persistence.hpp"
 #include "persistence/rdb_file.hpp"
+#include "replication/failover.hpp"
 #include "replication/replication_state.hpp"
 #include "scripting/rdb_functions.hpp"
 #include "server/server_context.hpp"
@@ -224,9 +225,23 @@ asio::awaitable<void> replica_link::connect_once() {
     psync_offset = std::to_string(repl.offset() + 1);
     util::log_notice("Trying a partial resynchronization (request " + psync_id + ":" + psync_offset + ").");
   }
-  co_await conn.send(encode("PSYNC", psync_id, psync_offset));
+  // A master handing its role to this replica (FAILOVER) says so in its
+  // PSYNC; the replica turns master and answers +CONTINUE.
+  auto& fo = srv_.failover();
+  const bool failing_over = fo.in_progress();
+  // (A named string: g++ 12 destroys a conditional expression's temporary
+  // twice when it lives across a co_await.)
+  std::string psync = encode("PSYNC", psync_id, psync_offset);
+  if (failing_over) psync = encode("PSYNC", psync_id, psync_offset, "FAILOVER");
+  try {
+    co_await conn.send(psync);
+  } catch (const link_error&) {
+    if (failing_over) fo.abort("Write error to failover target");
+    throw;
+  }
   reply = co_await conn.line();
   while (reply.empty()) reply = co_await conn.line();  // keepalive newlines
+  if (failing_over) fo.psync_answered(starts_with(reply, "+CONTINUE") || starts_with(reply, "+FULLRESYNC"));
 
   if (starts_with(reply, "+CONTINUE")) {
     util::log_notice("Successful partial resynchronization with master.");

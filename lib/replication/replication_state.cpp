@@ -302,6 +302,8 @@ void replication_state::replicate(const std::string& host, int port) {
   }
   if (old) old->stop();
   fresh->start();
+  std::string ignored;  // (CONFIG GET replicaof and CONFIG REWRITE show the master)
+  srv_.config().set_startup("replicaof", host + " " + std::to_string(port), ignored);
 }
 
 void replication_state::stop_replicating() {
@@ -321,6 +323,8 @@ void replication_state::stop_replicating() {
     last_db_ = -1;
   }
   if (old) old->stop();
+  std::string ignored;
+  srv_.config().set_startup("replicaof", "no one", ignored);
 }
 
 void replication_state::stop_link() {

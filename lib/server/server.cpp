@@ -23,6 +23,7 @@
 #include "commands/keyspace_notify.hpp"
 #include "commands/persistence.hpp"
 #include "persistence/rdb_file.hpp"
+#include "replication/failover.hpp"
 #include "replication/replication_state.hpp"
 #include "server/io_threads.hpp"
 #include "server/keyspace_events.hpp"
@@ -189,9 +190,21 @@ asio::awaitable<void> replication_cron(server_context& srv) {
     const std::int64_t period_ms = srv.config().get_int("repl-ping-replica-period") * 1000;
     if (now - last_ping_ms >= period_ms) {
       last_ping_ms = now;
-      if (!srv.repl().is_replica()) srv.repl().feed_ping();
+      // (Not while a FAILOVER with a timeout waits: the PING would move the
+      // offset its replica must reach, as Redis holds it back then.)
+      if (!srv.repl().is_replica() && !srv.failover().holds_pings()) srv.repl().feed_ping();
     }
     srv.repl().drop_timed_out_replicas();
+  }
+}
+
+// FAILOVER's progress (replication/failover.hpp), checked every 100 ms as
+// Redis runs its replication cron that often while a failover is on.
+asio::awaitable<void> failover_cron(server_context& srv) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    if (!co_await next_tick(timer, srv, std::chrono::milliseconds(100))) co_return;
+    srv.failover().check(util::now_ms());
   }
 }
 
@@ -359,6 +372,7 @@ int run_server(config_store& config) {
   asio::co_spawn(io, save_point_cron(srv), [](std::exception_ptr e) { log_exception(e, "save points"); });
   asio::co_spawn(io, memory_peak_cron(srv), [](std::exception_ptr e) { log_exception(e, "memory peak"); });
   asio::co_spawn(io, replication_cron(srv), [](std::exception_ptr e) { log_exception(e, "replication cron"); });
+  asio::co_spawn(io, failover_cron(srv), [](std::exception_ptr e) { log_exception(e, "failover cron"); });
   // --replicaof "HOST PORT" (or replicaof in the JSON file): the link starts
   // once we listen, so the master learns our real port.
   if (auto words = split_words(config.get_one("replicaof").value_or("")); words.size() == 2)

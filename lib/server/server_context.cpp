@@ -5,6 +5,7 @@
 #include <random>
 
 #include "acl/registry.hpp"
+#include "replication/failover.hpp"
 #include "replication/replication_state.hpp"
 #include "util/clock.hpp"
 
@@ -37,7 +38,8 @@ server_context::server_context(boost::asio::io_context& io, config_store& config
       start_ms_(util::now_ms()),
       tracking_([this](std::uint64_t id) { return find_client(id); }),
       acl_(std::make_shared<acl::registry>()),
-      repl_(std::make_unique<replication::replication_state>(*this)) {
+      repl_(std::make_unique<replication::replication_state>(*this)),
+      failover_(std::make_unique<replication::failover>(*this)) {
   lastsave_s = start_ms_ / 1000;
 }
 

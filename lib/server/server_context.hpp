@@ -30,6 +30,7 @@ class snapshot;
 }
 namespace shrike::replication {
 class replication_state;
+class failover;
 }
 namespace shrike::acl {
 class registry;
@@ -145,6 +146,8 @@ class server_context {
   acl::registry& acl() { return *acl_; }
   // Replication: the stream to replicas, the link to a master.
   replication::replication_state& repl() { return *repl_; }
+  // FAILOVER's state (replication/failover.hpp).
+  replication::failover& failover() { return *failover_; }
   // Lua scripts and functions (scripting/scripting_state.hpp), created on
   // first use by scripting::state(srv).
   std::shared_ptr<scripting::scripting_state> scripting;
@@ -203,6 +206,7 @@ class server_context {
   pubsub_registry pubsub_;
   std::shared_ptr<acl::registry> acl_;
   std::unique_ptr<replication::replication_state> repl_;
+  std::unique_ptr<replication::failover> failover_;
   std::function<void()> shutdown_fn_;
   std::atomic<bool> shutting_down_{false};
   std::once_flag shutdown_once_;
