@@ -157,6 +157,10 @@ asio::awaitable<void> run_blocking(command_context& ctx, blocking_call call) {
       case block_outcome::unblocked_error:
         ctx.out.error("-UNBLOCKED client unblocked via CLIENT UNBLOCK");
         co_return;
+      case block_outcome::role_changed:
+        ctx.out.error("-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)");
+        ctx.session->close_after_reply();
+        co_return;
       case block_outcome::pending:  // our own timeout claimed it
       case block_outcome::timed_out:
       case block_outcome::unblocked_timeout:
@@ -181,6 +185,19 @@ bool unblock_client(server::server_context& srv, std::uint64_t id, bool with_err
     return true;
   }
   return false;
+}
+
+void unblock_all_for_role_change(server::server_context& srv) {
+  for (auto& c : srv.clients()) {
+    std::shared_ptr<store::blocked_client> w;
+    {
+      std::lock_guard lock(c->info_mutex);
+      w = c->waiter;
+    }
+    if (!w || !w->claim()) continue;
+    static_cast<key_waiter&>(*w).outcome = block_outcome::role_changed;
+    w->wake();
+  }
 }
 
 }  // namespace shrike::commands

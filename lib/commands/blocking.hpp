@@ -43,7 +43,7 @@ inline void signal_key_ready(command_context& ctx, std::size_t db, std::string_v
 inline void signal_key_ready(command_context& ctx, std::string_view key) { signal_key_ready(ctx, ctx.client.db, key); }
 
 // How a wait ended; set by whoever claimed the waiter, before waking it.
-enum class block_outcome { pending, served, retry, timed_out, unblocked_timeout, unblocked_error };
+enum class block_outcome { pending, served, retry, timed_out, unblocked_timeout, unblocked_error, role_changed };
 
 // A client waiting on keys. Subclasses know how to serve themselves.
 class key_waiter : public store::blocked_client {
@@ -126,5 +126,8 @@ void serve_ready_keys(server::server_context& srv, ready_list& ready);
 
 // CLIENT UNBLOCK: ends the wait of client `id`; false when it is not blocked.
 bool unblock_client(server::server_context& srv, std::uint64_t id, bool with_error);
+// The server turned replica (REPLICAOF host port, FAILOVER): every client
+// blocked on keys gets Redis's -UNBLOCKED error and is disconnected.
+void unblock_all_for_role_change(server::server_context& srv);
 
 }  // namespace shrike::commands

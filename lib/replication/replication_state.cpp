@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "commands/blocking.hpp"
 #include "replication/replica_link.hpp"
 #include "server/client_state.hpp"
 #include "server/server_context.hpp"
@@ -301,6 +302,7 @@ void replication_state::replicate(const std::string& host, int port) {
     fresh = link_;
   }
   if (old) old->stop();
+  commands::unblock_all_for_role_change(srv_);  // as Redis's replicationSetMaster
   fresh->start();
   std::string ignored;  // (CONFIG GET replicaof and CONFIG REWRITE show the master)
   srv_.config().set_startup("replicaof", host + " " + std::to_string(port), ignored);

@@ -5,6 +5,7 @@ the new master), Shrike to redis-server and redis-server to Shrike (the PSYNC
 ... FAILOVER handshake both ways), a replica that never catches up (TIMEOUT
 aborts, ABORT aborts, FORCE fails over anyway), and the refusals.
 """
+import contextlib
 import os
 import signal
 import threading
@@ -35,13 +36,21 @@ def failover_state(c):
     return info(c)["master_failover_state"]
 
 
+@contextlib.contextmanager
 def pair(workdir, master_argv, replica_argv):
+    """A master and its synced replica, stopped afterwards."""
     md = os.path.join(workdir, "master")
     os.makedirs(md)
     master = Proc(master_argv, md)
-    replica = replicate(master, replica_argv, workdir, "replica")
-    wait_synced(master.client(), replica.client())
-    return master, replica
+    replica = None
+    try:
+        replica = replicate(master, replica_argv, workdir, "replica")
+        wait_synced(master.client(), replica.client())
+        yield master, replica
+    finally:
+        master.stop()
+        if replica:
+            replica.stop()
 
 
 def load(c):
@@ -75,8 +84,7 @@ def check_roles_swapped(old, new, new_port):
 
 
 def test_shrike_to_shrike_loses_no_acknowledged_write(shrike_binary, workdir):
-    master, replica = pair(workdir, ours(shrike_binary), ours(shrike_binary))
-    try:
+    with pair(workdir, ours(shrike_binary), ours(shrike_binary)) as (master, replica):
         mc, rc = master.client(), replica.client()
         load(mc)
         wait_synced(mc, rc)
@@ -91,51 +99,54 @@ def test_shrike_to_shrike_loses_no_acknowledged_write(shrike_binary, workdir):
                     acknowledged["refused"] = True
                     return
 
+        blocked = {}
+
+        def blocked_pop():
+            try:
+                blocked["reply"] = master.client().blpop("never-pushed", 0)
+            except redis.exceptions.ResponseError as e:
+                blocked["error"] = str(e)
+
         t = threading.Thread(target=writer)
         t.start()
+        b = threading.Thread(target=blocked_pop)
+        b.start()
         until("some writes", lambda: acknowledged["last"] > 200)
+        until("the blocked client", lambda: info(mc, "clients")["blocked_clients"] == 1)
         assert mc.execute_command("FAILOVER") == b"OK"
         t.join(30)
         assert not t.is_alive()
         # The writer's last increments waited out the pause, then met a replica.
         assert acknowledged["refused"]
+        # A client blocked on the old master is told and disconnected, as Redis does.
+        b.join(30)
+        assert blocked == {"error": "UNBLOCKED force unblock from blocking operation, instance state changed "
+                                    "(master -> replica?)"}
         check_roles_swapped(master, replica, replica.port)
         assert int(rc.get("counter")) == acknowledged["last"]
         # The new master's replid continues the old history (a partial resync).
         assert info(rc)["master_replid2"] == info(mc)["master_replid2"]
         assert info(rc, "stats")["sync_partial_ok"] == 1
-    finally:
-        master.stop()
-        replica.stop()
 
 
 def test_shrike_master_to_redis_replica(shrike_binary, workdir):
-    master, replica = pair(workdir, ours(shrike_binary), redis_argv())
-    try:
+    with pair(workdir, ours(shrike_binary), redis_argv()) as (master, replica):
         load(master.client())
         wait_synced(master.client(), replica.client())
         assert master.client().execute_command("FAILOVER", "TO", "127.0.0.1", replica.port) == b"OK"
         check_roles_swapped(master, replica, replica.port)
-    finally:
-        master.stop()
-        replica.stop()
 
 
 def test_redis_master_to_shrike_replica(shrike_binary, workdir):
-    master, replica = pair(workdir, redis_argv(), ours(shrike_binary))
-    try:
+    with pair(workdir, redis_argv(), ours(shrike_binary)) as (master, replica):
         load(master.client())
         wait_synced(master.client(), replica.client())
         assert master.client().execute_command("FAILOVER", "TIMEOUT", 10000) == b"OK"
         check_roles_swapped(master, replica, replica.port)
-    finally:
-        master.stop()
-        replica.stop()
 
 
 def test_a_replica_that_never_catches_up(shrike_binary, workdir):
-    master, replica = pair(workdir, ours(shrike_binary), ours(shrike_binary))
-    try:
+    with pair(workdir, ours(shrike_binary), ours(shrike_binary)) as (master, replica):
         mc = master.client()
         mc.set("before", "1")
         wait_synced(mc, replica.client())
@@ -183,14 +194,10 @@ def test_a_replica_that_never_catches_up(shrike_binary, workdir):
         wait_synced(rc, mc)
         assert mc.get("before") == b"1"
         assert snapshot(mc) == snapshot(rc)
-    finally:
-        master.stop()
-        replica.stop()
 
 
 def test_refusals(shrike_binary, workdir):
-    master, replica = pair(workdir, ours(shrike_binary), ours(shrike_binary))
-    try:
+    with pair(workdir, ours(shrike_binary), ours(shrike_binary)) as (master, replica):
         mc, rc = master.client(), replica.client()
 
         def refused(c, message, *args):
@@ -207,6 +214,3 @@ def test_refusals(shrike_binary, workdir):
         refused(rc, "PSYNC FAILOVER replid must match my replid.", "PSYNC", "0" * 40, 1, "FAILOVER")
         assert role(rc) == b"slave"
         assert failover_state(mc) == "no-failover"
-    finally:
-        master.stop()
-        replica.stop()
