@@ -158,7 +158,7 @@ asio::awaitable<void> run_blocking(command_context& ctx, blocking_call call) {
         ctx.out.error("-UNBLOCKED client unblocked via CLIENT UNBLOCK");
         co_return;
       case block_outcome::role_changed:
-        ctx.out.error("-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)");
+        ctx.out.error(role_change_error);
         ctx.session->close_after_reply();
         co_return;
       case block_outcome::pending:  // our own timeout claimed it

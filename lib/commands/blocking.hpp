@@ -127,7 +127,10 @@ void serve_ready_keys(server::server_context& srv, ready_list& ready);
 // CLIENT UNBLOCK: ends the wait of client `id`; false when it is not blocked.
 bool unblock_client(server::server_context& srv, std::uint64_t id, bool with_error);
 // The server turned replica (REPLICAOF host port, FAILOVER): every client
-// blocked on keys gets Redis's -UNBLOCKED error and is disconnected.
+// blocked on keys gets Redis's -UNBLOCKED error and is disconnected (WAIT
+// notices by itself).
 void unblock_all_for_role_change(server::server_context& srv);
+inline constexpr std::string_view role_change_error =
+    "-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
 
 }  // namespace shrike::commands

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 
+#include "commands/blocking.hpp"
 #include "commands/command_context.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
@@ -201,6 +202,11 @@ asio::awaitable<void> cmd_wait(command_context& ctx) {
   // millisecond or so until enough came or the timeout passed.
   while ((acked = repl.acked_at_least(target)) < wanted && (timeout == 0 || std::chrono::steady_clock::now() < deadline) &&
          !ctx.srv.shutting_down()) {
+    if (repl.is_replica()) {  // turned replica meanwhile (REPLICAOF, FAILOVER), as Redis unblocks it
+      ctx.out.error(role_change_error);
+      if (ctx.session) ctx.session->close_after_reply();
+      co_return;
+    }
     t.expires_after(std::chrono::milliseconds(1));
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   }

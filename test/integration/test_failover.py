@@ -113,15 +113,29 @@ def test_shrike_to_shrike_loses_no_acknowledged_write(shrike_binary, workdir):
         b.start()
         until("some writes", lambda: acknowledged["last"] > 200)
         until("the blocked client", lambda: info(mc, "clients")["blocked_clients"] == 1)
+        waited = {}
+
+        def wait_for_two_replicas():
+            try:
+                waited["reply"] = master.client().wait(2, 0)
+            except redis.exceptions.ResponseError as e:
+                waited["error"] = str(e)
+
+        w = threading.Thread(target=wait_for_two_replicas)
+        w.start()
+        until("the WAIT", lambda: any(c["cmd"] == "wait" for c in mc.client_list()))
         assert mc.execute_command("FAILOVER") == b"OK"
         t.join(30)
         assert not t.is_alive()
         # The writer's last increments waited out the pause, then met a replica.
         assert acknowledged["refused"]
-        # A client blocked on the old master is told and disconnected, as Redis does.
+        # Clients blocked on the old master (BLPOP, WAIT) are told and
+        # disconnected, as Redis does.
         b.join(30)
-        assert blocked == {"error": "UNBLOCKED force unblock from blocking operation, instance state changed "
-                                    "(master -> replica?)"}
+        w.join(30)
+        unblocked = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+        assert blocked == {"error": unblocked}
+        assert waited == {"error": unblocked}
         check_roles_swapped(master, replica, replica.port)
         assert int(rc.get("counter")) == acknowledged["last"]
         # The new master's replid continues the old history (a partial resync).
