@@ -247,11 +247,13 @@ void note_write(server::server_context& srv, server::client_state* by, std::size
   }
   std::vector<int> positions;
   command_table::key_positions(row, argv, positions);
+  std::vector<std::string_view> keys;
   for (int p : positions) {
     const std::string_view key = argv[static_cast<std::size_t>(p)];
     if (watching) w.touch(db, key);
-    if (tracked) tracking.invalidate(key, by);
+    if (tracked) keys.push_back(key);
   }
+  if (tracked) tracking.invalidate_keys(keys, by);
   std::int64_t other;
   if (watching && name == "move" && util::parse_int64(argv[2], other)) w.touch(static_cast<std::size_t>(other), argv[1]);
 }

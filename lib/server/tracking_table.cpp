@@ -143,8 +143,16 @@ void tracking_table::limit_keys_locked() {
 }
 
 void tracking_table::invalidate(std::string_view key, client_state* by) {
+  invalidate_keys(std::span<const std::string_view>(&key, 1), by);
+}
+
+void tracking_table::invalidate_keys(std::span<const std::string_view> keys, client_state* by) {
   std::lock_guard lock(m_);
-  invalidate_locked(key, by, true);
+  for (std::string_view key : keys) invalidate_locked(key, by, true);
+  // Scheduled after the last key: broadcast() takes the lock, so it cannot
+  // send the first keys of the command before the others are recorded.
+  if (bcast_changed_ && !bcast_pending_.exchange(true) && schedule_broadcast_) schedule_broadcast_();
+  bcast_changed_ = false;
 }
 
 void tracking_table::invalidate_locked(std::string_view key, client_state* by, bool to_bcast) {
@@ -152,7 +160,7 @@ void tracking_table::invalidate_locked(std::string_view key, client_state* by, b
     for (auto& [prefix, ps] : prefixes_) {
       if (key.substr(0, prefix.size()) != prefix) continue;
       ps.changed[std::string(key)] = by ? by->id : 0;
-      if (!bcast_pending_.exchange(true) && schedule_broadcast_) schedule_broadcast_();
+      bcast_changed_ = true;
     }
   }
   auto it = keys_.find(std::string(key));

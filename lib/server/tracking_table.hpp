@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -67,6 +68,8 @@ class tracking_table {
   // expiry). Invalidations for `by` itself are queued in its
   // tracking_pending, to follow its reply.
   void invalidate(std::string_view key, client_state* by);
+  // The keys of one command: its BCAST changes are sent together.
+  void invalidate_keys(std::span<const std::string_view> keys, client_state* by);
   // FLUSHDB / FLUSHALL: a null invalidation to every tracking client, and
   // the table forgets every key.
   void invalidate_all(client_state* by);
@@ -112,6 +115,7 @@ class tracking_table {
   std::map<std::string, prefix_state> prefixes_;
   std::atomic<int> clients_{0};
   std::atomic<bool> bcast_pending_{false};
+  bool bcast_changed_ = false;  // under m_: invalidate_locked recorded a BCAST change
   std::atomic<std::size_t> max_keys_{1000000};
 };
 
