@@ -5,12 +5,21 @@
 // and, next, BGSAVE.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "persistence/rdb_reader.hpp"
 #include "persistence/rdb_writer.hpp"
 #include "server/server_context.hpp"
 
 namespace shrike::commands {
+
+// The refusal of a client's write (and of PING, as Redis) while saves fail
+// (server_context::writes_denied_by_disk_error).
+inline constexpr std::string_view misconf_error =
+    "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that "
+    "may modify the data set are disabled, because this instance is configured to report errors during writes if RDB "
+    "snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB "
+    "error.";
 
 // `dir`/`dbfilename`.
 std::string rdb_path(server::server_context& srv);

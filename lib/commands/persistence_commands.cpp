@@ -46,6 +46,7 @@ void cmd_save(command_context& ctx) {
     return ctx.out.error("-ERR");  // shared.err
   }
   util::log_notice("DB saved on disk");
+  ctx.srv.last_bgsave_ok = true;  // rdbSave: a good save clears a failed BGSAVE's MISCONF
   ctx.srv.lastsave_s = ctx.now_ms / 1000;
   ctx.srv.dirty_at_last_save = ctx.srv.dirty.load();
   ctx.srv.rdb_saves.fetch_add(1);

@@ -10,6 +10,10 @@ namespace shrike::resp {
 
 namespace {
 
+// Limits of a client that has yet to authenticate (networking.c).
+constexpr std::int64_t unauthenticated_max_args = 10;
+constexpr std::int64_t unauthenticated_max_bulk = 16384;
+
 bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -149,6 +153,8 @@ request_parser::status request_parser::parse_multibulk(std::string_view data, re
     std::int64_t count = 0;
     if (!util::parse_int64(data.substr(1, cr - 1), count) || count > INT_MAX)
       return fail("Protocol error: invalid multibulk length");
+    if (count > unauthenticated_max_args && limits_.unauthenticated)
+      return fail("Protocol error: unauthenticated multibulk length");
     pos_ = cr + 2;
     if (count <= 0) {
       consumed = pos_;
@@ -177,6 +183,8 @@ request_parser::status request_parser::parse_multibulk(std::string_view data, re
       if (!util::parse_int64(data.substr(pos_ + 1, cr - pos_ - 1), len) || len < 0 ||
           static_cast<std::uint64_t>(len) > limits_.max_bulk_len)
         return fail("Protocol error: invalid bulk length");
+      if (len > unauthenticated_max_bulk && limits_.unauthenticated)
+        return fail("Protocol error: unauthenticated bulk length");
       bulk_len_ = len;
       pos_ = cr + 2;
     }

@@ -26,6 +26,9 @@ namespace shrike::resp {
 struct parser_limits {
   std::size_t max_bulk_len = 512ull * 1024 * 1024;  // proto-max-bulk-len
   std::size_t max_inline_len = 64 * 1024;          // PROTO_INLINE_MAX_SIZE
+  // A client that still has to AUTH may send at most 10 arguments of at most
+  // 16384 bytes each (Redis 7.0's guard against unauthenticated memory use).
+  bool unauthenticated = false;
 };
 
 // One parsed request. Arguments point into the caller's buffer (multibulk) or
@@ -49,6 +52,10 @@ class request_parser {
   status parse(std::string_view data, request& out, std::size_t& consumed);
 
   const std::string& error_text() const { return error_; }
+
+  // The limits of the next parse() calls (they may change between requests:
+  // CONFIG SET proto-max-bulk-len, AUTH).
+  void set_limits(const parser_limits& limits) { limits_ = limits; }
 
   // Storage for unescaped inline arguments of all requests parsed since the
   // last release; the session clears it once a batch's replies are written.

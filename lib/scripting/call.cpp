@@ -8,6 +8,7 @@
 #include "commands/command_context.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/persistence.hpp"
 #include "commands/tracking.hpp"
 #include "commands/transaction.hpp"
 #include "replication/replication_state.hpp"
@@ -89,6 +90,14 @@ call_status call_command(scripting_state& st, run_context& run, std::span<const 
     return refuse("Write commands are not allowed from read-only scripts.");
   if ((flags & commands::flag_write) && replica && repl.read_only.load() && !st.wrote())
     return refuse("-READONLY You can't write against a read only replica.");
+  // The script's first write, as Redis checks it: not while saves fail, not
+  // on a master short of min-replicas-to-write.
+  if ((flags & commands::flag_write) && !st.wrote()) {
+    if (srv.writes_denied_by_disk_error()) return refuse(std::string(commands::misconf_error));
+    const int wanted = repl.min_replicas_to_write.load(std::memory_order_relaxed);
+    if (!repl.is_replica() && wanted > 0 && repl.good_replicas() < wanted)
+      return refuse("-NOREPLICAS Not enough good replicas to write.");
+  }
   if (flags & commands::flag_write) {
     // From the first write on, SCRIPT KILL can no longer stop the script;
     // a kill that came first wins and the write does not happen.

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "commands/command_context.hpp"
+#include "commands/persistence.hpp"
 #include "replication/replication_state.hpp"
 #include "scripting/functions.hpp"
 #include "scripting/lua_vm.hpp"
@@ -125,21 +126,33 @@ bool may_run(commands::command_context& ctx, std::uint32_t flags, bool ro, std::
     if (stale) error = "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
     return error.empty();
   }
-  // (no-cluster: there is no cluster mode.)
+  // Declared flags make the call a write (unless no-writes) and deny it on a
+  // stale replica (unless allow-stale), and Redis's processCommand refuses it
+  // before the script is prepared, with its generic errors in its order; the
+  // script-specific texts of scriptPrepareForRun are out of reach from a
+  // client. (no-cluster: there is no cluster mode.)
+  if (!(flags & flag_no_writes) && !obey) {
+    if (ctx.srv.writes_denied_by_disk_error()) {
+      error = commands::misconf_error;
+      return false;
+    }
+    const int wanted = repl.min_replicas_to_write.load(std::memory_order_relaxed);
+    if (!replica && wanted > 0 && repl.good_replicas() < wanted) {
+      error = "-NOREPLICAS Not enough good replicas to write.";
+      return false;
+    }
+    if (replica && repl.read_only.load()) {
+      error = "-READONLY You can't write against a read only replica.";
+      return false;
+    }
+  }
   if (stale && !(flags & flag_allow_stale)) {
-    error = "-MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag "
-            "is not set on the script.";
+    error = "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
     return false;
   }
-  if (!(flags & flag_no_writes)) {
-    if (replica && repl.read_only.load() && !obey) {
-      error = "-READONLY Can not run script with write flag on readonly replica";
-      return false;
-    }
-    if (ro) {
-      error = "Can not execute a script with write flag using *_ro command.";
-      return false;
-    }
+  if (!(flags & flag_no_writes) && ro) {
+    error = "Can not execute a script with write flag using *_ro command.";
+    return false;
   }
   return true;
 }

@@ -207,9 +207,10 @@ class scripting_state {
   std::shared_ptr<const std::vector<std::string>> library_codes_;  // under running_mutex_
 };
 
-// scriptPrepareForRun's checks for a script with `flags` (shebang or
-// function flags), run by ctx's client, read-only (`ro`: *_RO) or not: false
-// with Redis's error (a stale or read-only replica, a write script by *_RO).
+// The checks of a script with `flags` (shebang or function flags) before it
+// runs for ctx's client, read-only (`ro`: *_RO) or not: false with Redis's
+// error (saves failing, too few replicas, a stale or read-only replica, a
+// write script by *_RO).
 bool may_run(commands::command_context& ctx, std::uint32_t flags, bool ro, std::string& error);
 
 // The flags of an EVAL script's "#!lua flags=..." line (flag_eval_compat

@@ -250,11 +250,19 @@ int run_server(config_store& config) {
       {"stream-node-max-entries", &srv.stream_node_max_entries},
       {"stream-node-max-bytes", &srv.stream_node_max_bytes},
       {"latency-monitor-threshold", &srv.latency_monitor_threshold_ms},
+      {"proto-max-bulk-len", &srv.proto_max_bulk_len},
+      {"client-query-buffer-limit", &srv.client_query_buffer_limit},
   };
   for (auto [name, slot] : hot_limits) {
     *slot = config.get_int(name);
     config.on_change(name, [slot, name, &config](std::string_view) { *slot = config.get_int(name); });
   }
+  srv.stop_writes_on_bgsave_error = config.get_bool("stop-writes-on-bgsave-error");
+  config.on_change("stop-writes-on-bgsave-error", [&srv, &config](std::string_view) {
+    srv.stop_writes_on_bgsave_error = config.get_bool("stop-writes-on-bgsave-error");
+  });
+  srv.has_save_points = !save_points(config).empty();
+  config.on_change("save", [&srv, &config](std::string_view) { srv.has_save_points = !save_points(config).empty(); });
   srv.latency_tracking = config.get_bool("latency-tracking");
   config.on_change("latency-tracking",
                    [&srv, &config](std::string_view) { srv.latency_tracking = config.get_bool("latency-tracking"); });

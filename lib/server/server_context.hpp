@@ -107,6 +107,9 @@ class server_context {
   std::atomic<std::int64_t> slowlog_max_len{128};
   std::atomic<std::int64_t> max_clients{10000};
   std::atomic<std::int64_t> idle_timeout_s{0};
+  // Request limits of clients (a master's link has none, as in Redis).
+  std::atomic<std::int64_t> proto_max_bulk_len{512ll * 1024 * 1024};             // proto-max-bulk-len
+  std::atomic<std::int64_t> client_query_buffer_limit{1024ll * 1024 * 1024};  // client-query-buffer-limit
   // Compact-encoding limits of the collection types (Redis's defaults).
   std::atomic<std::int64_t> hash_max_listpack_entries{512};
   std::atomic<std::int64_t> hash_max_listpack_value{64};
@@ -134,6 +137,15 @@ class server_context {
   std::atomic<std::int64_t> last_bgsave_seconds{-1};
   std::atomic<std::int64_t> bgsave_started_ms{0};
   std::atomic<std::int64_t> last_bgsave_try_s{0};
+  // writeCommandsDeniedByDiskError: after a failed save, with save points set
+  // and stop-writes-on-bgsave-error on, clients' writes (and PING) get MISCONF.
+  std::atomic<bool> stop_writes_on_bgsave_error{true};
+  std::atomic<bool> has_save_points{false};
+  bool writes_denied_by_disk_error() const {
+    return !last_bgsave_ok.load(std::memory_order_relaxed) &&
+           stop_writes_on_bgsave_error.load(std::memory_order_relaxed) &&
+           has_save_points.load(std::memory_order_relaxed);
+  }
   // Write commands since the last successful save (rdb_changes_since_last_save).
   util::striped_counter dirty;
   std::atomic<std::uint64_t> dirty_at_last_save{0};

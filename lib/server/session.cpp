@@ -20,6 +20,7 @@
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/persistence.hpp"
 #include "commands/propagation.hpp"
 #include "commands/pubsub.hpp"
 #include "commands/tracking.hpp"
@@ -38,7 +39,6 @@ using commands::exec_kind;
 
 namespace {
 constexpr std::size_t initial_read_size = 16 * 1024;
-constexpr std::size_t query_buffer_limit = 1024ull * 1024 * 1024;  // client-query-buffer-limit
 constexpr std::size_t max_batch = 1024;  // requests parsed before replies are flushed
 // A batch whose commands ran this long has its reply written after the
 // other ready clients ran (see run()). Measured against writing every batch
@@ -334,7 +334,8 @@ session::read_source session::prepare_read() {
     in_begin_ = 0;
   }
   if (in_.size() - in_end_ < initial_read_size / 2) {
-    if (in_.size() >= query_buffer_limit) {
+    if (kind_ != peer_kind::master &&
+        in_.size() >= static_cast<std::size_t>(srv_.client_query_buffer_limit.load(std::memory_order_relaxed))) {
       util::log_warning("Closing client that reached max query buffer length");
       return read_source::none;
     }
@@ -356,8 +357,20 @@ std::size_t session::parse_available(std::vector<planned>& slots) {
   auto& table = commands::command_table::instance();
   auto& shards = srv_.shards();
   std::vector<int>& positions = key_positions_;
+  // Limits as of now: CONFIG SET and AUTH change them between requests.
+  resp::parser_limits limits;
+  if (kind_ == peer_kind::master) {
+    limits.max_bulk_len = SIZE_MAX;
+  } else {
+    limits.max_bulk_len = static_cast<std::size_t>(srv_.proto_max_bulk_len.load(std::memory_order_relaxed));
+    limits.unauthenticated = kind_ == peer_kind::client && acl::auth_required(srv_, *client_);
+  }
+  parser_.set_limits(limits);
+  // Until it has authenticated, a client's requests are parsed one at a time:
+  // the limits of the request after an AUTH are those of an authenticated one.
+  const std::size_t batch_cap = limits.unauthenticated ? 1 : max_batch;
   std::size_t n = 0;
-  while (in_begin_ < in_end_ && n < max_batch) {
+  while (in_begin_ < in_end_ && n < batch_cap) {
     if (n == slots.size()) slots.emplace_back();
     planned& p = slots[n];
     p.row = nullptr;
@@ -518,6 +531,7 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
       client_->last_command.store(p.row->info->name.c_str(), std::memory_order_relaxed);
       writer_.set_protocol(client_->resp);
       if (p.error.empty()) acl::refuse(srv_, *client_, *p.row->info, p.req.argv, p.error);  // NOAUTH, NOPERM
+      if (p.error.empty() && kind_ == peer_kind::client) refused_by_disk_error(*p.row, p.error);
       if (p.error.empty() && kind_ == peer_kind::client) refused_by_replication(*p.row, p.error);
       if (p.error.empty()) refused_while_subscribed(*p.row, p.error);
       if (!p.error.empty()) {  // refused in subscribed mode: answered like any refused command
@@ -634,6 +648,7 @@ void session::execute_one(planned& p) {
   client_->last_command.store(p.row ? p.row->info->name.c_str() : "NULL", std::memory_order_relaxed);
   writer_.set_protocol(client_->resp);
   if (p.row && p.error.empty()) acl::refuse(srv_, *client_, *p.row->info, p.req.argv, p.error);  // NOAUTH, NOPERM
+  if (p.row && p.error.empty() && kind_ == peer_kind::client) refused_by_disk_error(*p.row, p.error);
   if (p.row && p.error.empty() && kind_ == peer_kind::client) refused_by_replication(*p.row, p.error);
   if (p.row && p.error.empty()) refused_while_subscribed(*p.row, p.error);
   if (client_->in_multi) {
@@ -755,6 +770,16 @@ void session::after_command(const planned& p, std::size_t errors_before, const r
   const std::uint64_t before = repl.offset();
   commands::propagate_command(srv_, client_->db, *p.row, p.req.argv, fx);
   if (repl.offset() != before) client_->repl_write_offset = repl.offset();
+}
+
+bool session::refused_by_disk_error(const command_row& row, std::string& error) const {
+  if (!srv_.writes_denied_by_disk_error()) return false;
+  bool writes = (row.info->flags & commands::flag_write) || row.info->name == "ping";
+  if (row.info->name == "exec")
+    for (const auto& q : client_->multi_queue) writes = writes || (q.row && (q.row->info->flags & commands::flag_write));
+  if (!writes) return false;
+  error = commands::misconf_error;
+  return true;
 }
 
 bool session::refused_by_replication(const command_row& row, std::string& error) const {

@@ -93,6 +93,8 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   // master refuses writes while it has fewer than min-replicas-to-write
   // replicas that ACKed within min-replicas-max-lag.
   bool refused_by_replication(const commands::command_row& row, std::string& error) const;
+  // MISCONF: a write (an EXEC of writes) or PING while saves fail.
+  bool refused_by_disk_error(const commands::command_row& row, std::string& error) const;
   // After a command ran: what replication must know of it.
   void after_command(const struct planned& p, std::size_t errors_before, const replication::effects& fx);
 

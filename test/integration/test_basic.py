@@ -220,6 +220,32 @@ def test_requirepass(shrike_binary):
         s.stop()
 
 
+def test_query_buffer_limit_is_read_live(r, server):
+    # A request whose unread part outgrows client-query-buffer-limit closes
+    # the client (Redis logs "Closing client that reached max query buffer
+    # length"); the same request fits once the limit is raised again.
+    two_mb = 2 * 1024 * 1024
+    request = b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n" % two_mb + b"v" * two_mb + b"\r\n"
+
+    def send(payload):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(payload[:two_mb])  # a partial request: the server has to buffer it
+            try:
+                sock.sendall(payload[two_mb:])
+                return sock.recv(64)
+            except (ConnectionResetError, BrokenPipeError):
+                return b""
+
+    r.config_set("client-query-buffer-limit", "1mb")
+    try:
+        assert send(request) == b""
+        assert not r.exists("big")
+    finally:
+        r.config_set("client-query-buffer-limit", "1gb")
+    assert send(request) == b"+OK\r\n"
+    assert r.strlen("big") == two_mb
+
+
 def test_sigterm_exits_cleanly(shrike_binary):
     s = Server(shrike_binary)
     s.client().set("x", 1)

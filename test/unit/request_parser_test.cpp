@@ -17,9 +17,9 @@ struct outcome {
 
 // Feeds `input` in chunks of `chunk` bytes into a growing buffer, the way a
 // session does: parse from the request start, keep the unconsumed tail.
-outcome feed(const std::string& input, std::size_t chunk) {
+outcome feed(const std::string& input, std::size_t chunk, shrike::resp::parser_limits limits = {}) {
   outcome out;
-  request_parser parser;
+  request_parser parser(limits);
   std::string buffer;
   std::size_t pos = 0;
   for (std::size_t sent = 0; sent < input.size();) {
@@ -98,6 +98,49 @@ BOOST_AUTO_TEST_CASE(limits) {
   BOOST_TEST(feed(big_count, big_count.size()).error == "Protocol error: too big mbulk count string");
   std::string big_bulk_len = "*1\r\n$" + std::string(70 * 1024, '1');
   BOOST_TEST(feed(big_bulk_len, big_bulk_len.size()).error == "Protocol error: too big bulk count string");
+}
+
+std::string multibulk(const std::vector<std::string>& args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (const auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(configured_bulk_limit) {
+  shrike::resp::parser_limits limits;
+  limits.max_bulk_len = 1024 * 1024;
+  const std::string at_limit = multibulk({"ECHO", std::string(1024 * 1024, 'x')});
+  auto got = feed(at_limit, at_limit.size(), limits);
+  BOOST_TEST(got.error.empty());
+  BOOST_REQUIRE_EQUAL(got.requests.size(), 1U);
+  BOOST_TEST(got.requests[0][1].size() == 1024U * 1024U);
+  BOOST_TEST(feed("*2\r\n$4\r\nECHO\r\n$1048577\r\n", 3, limits).error == "Protocol error: invalid bulk length");
+}
+
+BOOST_AUTO_TEST_CASE(unauthenticated_limits) {
+  shrike::resp::parser_limits limits;
+  limits.unauthenticated = true;
+  const std::vector<std::string> ten(10, "a");
+  BOOST_TEST(feed(multibulk(ten), 1, limits).requests.size() == 1U);
+  const std::vector<std::string> eleven(11, "a");
+  BOOST_TEST(feed(multibulk(eleven), 1, limits).error == "Protocol error: unauthenticated multibulk length");
+  BOOST_TEST(feed(multibulk(eleven), 1).error.empty());  // the same request once authenticated
+  const std::string bulk_at_limit = multibulk({"AUTH", std::string(16384, 'p')});
+  BOOST_TEST(feed(bulk_at_limit, bulk_at_limit.size(), limits).requests.size() == 1U);
+  const std::string bulk_over = multibulk({"AUTH", std::string(16385, 'p')});
+  BOOST_TEST(feed(bulk_over, 7, limits).error == "Protocol error: unauthenticated bulk length");
+  // A malformed length is "invalid" before it is "unauthenticated", as in Redis.
+  BOOST_TEST(feed("*1\r\n$-1\r\n", 1, limits).error == "Protocol error: invalid bulk length");
+  // set_limits applies to the next request.
+  request_parser parser(limits);
+  const std::string input = multibulk(eleven);
+  request req;
+  std::size_t consumed = 0;
+  BOOST_TEST((parser.parse(input, req, consumed) == request_parser::status::error));
+  request_parser relaxed(limits);
+  relaxed.set_limits({});
+  BOOST_TEST((relaxed.parse(input, req, consumed) == request_parser::status::complete));
+  BOOST_TEST(req.argv.size() == 11U);
 }
 
 BOOST_AUTO_TEST_CASE(large_pipeline_in_one_buffer) {
