@@ -251,6 +251,7 @@ int run_server(config_store& config) {
       {"stream-node-max-bytes", &srv.stream_node_max_bytes},
       {"latency-monitor-threshold", &srv.latency_monitor_threshold_ms},
       {"proto-max-bulk-len", &srv.proto_max_bulk_len},
+      {"tcp-keepalive", &srv.tcp_keepalive_s},
       {"client-query-buffer-limit", &srv.client_query_buffer_limit},
   };
   for (auto [name, slot] : hot_limits) {

@@ -107,6 +107,8 @@ class server_context {
   std::atomic<std::int64_t> slowlog_max_len{128};
   std::atomic<std::int64_t> max_clients{10000};
   std::atomic<std::int64_t> idle_timeout_s{0};
+  // tcp-keepalive: probes after this many idle seconds on new connections (0: off).
+  std::atomic<std::int64_t> tcp_keepalive_s{300};
   // Request limits of clients (a master's link has none, as in Redis).
   std::atomic<std::int64_t> proto_max_bulk_len{512ll * 1024 * 1024};             // proto-max-bulk-len
   std::atomic<std::int64_t> client_query_buffer_limit{1024ll * 1024 * 1024};  // client-query-buffer-limit

@@ -11,8 +11,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstring>
 
 #include "acl/acl.hpp"
@@ -38,6 +44,18 @@ using commands::command_row;
 using commands::exec_kind;
 
 namespace {
+// tcp-keepalive as Redis sets it (anetKeepAlive): the first probe after
+// `seconds` idle, then every seconds/3, the peer dropped after 3 unanswered.
+void enable_keepalive(int fd, std::int64_t seconds) {
+  if (seconds <= 0) return;
+  const int idle = static_cast<int>(std::min<std::int64_t>(seconds, INT_MAX));
+  const int interval = std::max(1, idle / 3), count = 3, on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
 constexpr std::size_t initial_read_size = 16 * 1024;
 constexpr std::size_t max_batch = 1024;  // requests parsed before replies are flushed
 // A batch whose commands ran this long has its reply written after the
@@ -84,6 +102,7 @@ session::session(server_context& srv, asio::ip::tcp::socket socket)
   client_->fd = socket_.native_handle();
   acl::set_default_auth(srv_, *client_);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  enable_keepalive(socket_.native_handle(), srv_.tcp_keepalive_s.load(std::memory_order_relaxed));
   socket_.non_blocking(true, ec);  // flush() tries a plain send first
   in_.resize(initial_read_size);
   push_signal_ = std::make_unique<asio::steady_timer>(socket_.get_executor());

@@ -246,6 +246,37 @@ def test_query_buffer_limit_is_read_live(r, server):
     assert r.strlen("big") == two_mb
 
 
+def server_side_tcp_timer(server_port, client_port):
+    """The timer kind ("tr") of the server's end of a loopback connection in
+    /proc/net/tcp once its reply is acknowledged: 2 while a keepalive timer is
+    armed, 0 with none (1, a retransmit timer, lasts until the client's ACK)."""
+    deadline = time.time() + 2
+    while True:
+        with open("/proc/net/tcp") as f:
+            rows = [line.split() for line in list(f)[1:]]
+        found = [int(r[5].split(":")[0], 16) for r in rows
+                 if r[1].endswith(":%04X" % server_port) and r[2].endswith(":%04X" % client_port)]
+        assert found, "connection not found"
+        if found[0] != 1 or time.time() > deadline:
+            return found[0]
+        time.sleep(0.05)
+
+
+def test_tcp_keepalive_applies_to_new_connections(r, server):
+    r.config_set("tcp-keepalive", "0")
+    try:
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            sock.sendall(b"PING\r\n")
+            assert sock.recv(16) == b"+PONG\r\n"
+            assert server_side_tcp_timer(server.port, sock.getsockname()[1]) == 0
+    finally:
+        r.config_set("tcp-keepalive", "300")
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"PING\r\n")
+        assert sock.recv(16) == b"+PONG\r\n"
+        assert server_side_tcp_timer(server.port, sock.getsockname()[1]) == 2
+
+
 def test_sigterm_exits_cleanly(shrike_binary):
     s = Server(shrike_binary)
     s.client().set("x", 1)
