@@ -33,6 +33,7 @@ void fcall_generic(command_context& ctx, bool ro) {
   run.name = f->name;
   run.eval = false;
   run.read_only = ro || (f->flags & scripting::flag_no_writes);
+  run.allow_oom = (f->flags & scripting::flag_allow_oom) != 0;
   run.now_ms = ctx.now_ms;
   run.from_master = ctx.client.role.load() == server::peer_role::master;
   const auto n = static_cast<std::size_t>(numkeys);

@@ -12,6 +12,7 @@
 #include "commands/helpers.hpp"
 #include "commands/propagation.hpp"
 #include "commands/scan_args.hpp"
+#include "store/access_stamp.hpp"
 #include "util/glob.hpp"
 
 namespace shrike::commands {
@@ -314,7 +315,7 @@ void cmd_object_freq(command_context& ctx) {
     return ctx.out.error(
         "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching "
         "between policies at runtime LRU and LFU data will take some time to adjust.");
-  ctx.out.integer(0);
+  ctx.out.integer(store::access_stamp::lfu_counter(e->lru, ctx.now_ms));
 }
 
 void cmd_object_help(command_context& ctx) {

@@ -51,6 +51,7 @@ void eval_generic(command_context& ctx, bool evalsha, bool ro) {
   run.name = script->sha;
   run.eval = true;
   run.read_only = ro || (!compat && (script->flags & scripting::flag_no_writes));
+  run.allow_oom = !compat && (script->flags & scripting::flag_allow_oom);
   run.now_ms = ctx.now_ms;
   run.from_master = ctx.client.role.load() == server::peer_role::master;
   const auto n = static_cast<std::size_t>(numkeys);

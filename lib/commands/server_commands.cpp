@@ -417,7 +417,7 @@ void cmd_info(command_context& ctx) {
     for (std::size_t s = 0; s < srv.shards().size(); ++s)
       for (std::size_t d = 0; d < srv.databases(); ++d) expired += srv.shards().at(s).db(d).expired_total();
     line(out, "expired_keys", expired);
-    line(out, "evicted_keys", 0);
+    line(out, "evicted_keys", srv.stats().evicted_keys.load());
     line(out, "keyspace_hits", st.keyspace_hits.load());
     line(out, "keyspace_misses", st.keyspace_misses.load());
     line(out, "pubsub_channels", static_cast<std::int64_t>(ctx.srv.pubsub().channel_count(server::channel_kind::global)));

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "commands/command_context.hpp"
+#include "commands/maxmemory.hpp"
 #include "commands/persistence.hpp"
 #include "replication/replication_state.hpp"
 #include "scripting/functions.hpp"
@@ -131,6 +132,11 @@ bool may_run(commands::command_context& ctx, std::uint32_t flags, bool ro, std::
   // before the script is prepared, with its generic errors in its order; the
   // script-specific texts of scriptPrepareForRun are out of reach from a
   // client. (no-cluster: there is no cluster mode.)
+  if (!(flags & (flag_no_writes | flag_allow_oom)) && !obey && ctx.srv.maxmemory.load(std::memory_order_relaxed) > 0 &&
+      ctx.srv.oom_state.load(std::memory_order_relaxed)) {
+    error = commands::oom_error;
+    return false;
+  }
   if (!(flags & flag_no_writes) && !obey) {
     if (ctx.srv.writes_denied_by_disk_error()) {
       error = commands::misconf_error;

@@ -76,6 +76,7 @@ struct run_context {
   std::string_view name;                         // the SHA-1 or the function's name
   bool eval = true;                              // EVAL (else FCALL)
   bool read_only = false;                        // *_RO, or a no-writes script
+  bool allow_oom = false;                        // declared allow-oom: no -OOM inside
   std::int64_t now_ms = 0;                       // the time every command of the script sees
   int repl_flags = repl_aof | repl_replica;      // redis.set_repl
   bool from_master = false;                      // run by our master's stream (replicas obey it)

@@ -3,12 +3,14 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 
 #include "replication/replication_state.hpp"
 #include "scripting/info.hpp"
 #include "server/server_context.hpp"
+#include "util/alloc_counter.hpp"
 
 namespace shrike::server {
 namespace {
@@ -22,8 +24,7 @@ std::int64_t difference(std::uint64_t a, std::uint64_t b) { return static_cast<s
 }  // namespace
 
 std::uint64_t allocated_bytes() {
-  const struct mallinfo2 mi = mallinfo2();
-  const std::uint64_t used = mi.uordblks + mi.hblkhd;
+  const std::uint64_t used = static_cast<std::uint64_t>(std::max<std::int64_t>(0, util::counted_allocated_bytes()));
   std::uint64_t seen = peak.load(std::memory_order_relaxed);
   while (used > seen && !peak.compare_exchange_weak(seen, used, std::memory_order_relaxed)) {
   }

@@ -21,6 +21,7 @@
 #include "commands/background_save.hpp"
 #include "commands/command_table.hpp"
 #include "commands/keyspace_notify.hpp"
+#include "commands/maxmemory.hpp"
 #include "commands/persistence.hpp"
 #include "persistence/rdb_file.hpp"
 #include "replication/failover.hpp"
@@ -29,6 +30,7 @@
 #include "server/keyspace_events.hpp"
 #include "server/server_context.hpp"
 #include "server/session.hpp"
+#include "store/access_stamp.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
 #include "server/memory_report.hpp"
@@ -252,6 +254,10 @@ int run_server(config_store& config) {
       {"latency-monitor-threshold", &srv.latency_monitor_threshold_ms},
       {"proto-max-bulk-len", &srv.proto_max_bulk_len},
       {"tcp-keepalive", &srv.tcp_keepalive_s},
+      {"maxmemory", &srv.maxmemory},
+      {"maxmemory-samples", &srv.maxmemory_samples},
+      {"lfu-log-factor", &store::access_stamp::lfu_log_factor},
+      {"lfu-decay-time", &store::access_stamp::lfu_decay_time},
       {"client-query-buffer-limit", &srv.client_query_buffer_limit},
   };
   for (auto [name, slot] : hot_limits) {
@@ -264,6 +270,16 @@ int run_server(config_store& config) {
   });
   srv.has_save_points = !save_points(config).empty();
   config.on_change("save", [&srv, &config](std::string_view) { srv.has_save_points = !save_points(config).empty(); });
+  // maxmemory-policy: the eviction choice, and whether keys keep LFU data.
+  auto apply_policy = [&srv, &config] {
+    const auto p = commands::parse_eviction_policy(config.get_one("maxmemory-policy").value_or("noeviction"));
+    const auto policy = p.value_or(commands::eviction_policy::noeviction);
+    srv.maxmemory_policy = static_cast<int>(policy);
+    store::access_stamp::lfu_mode =
+        policy == commands::eviction_policy::allkeys_lfu || policy == commands::eviction_policy::volatile_lfu;
+  };
+  apply_policy();
+  config.on_change("maxmemory-policy", [apply_policy](std::string_view) { apply_policy(); });
   srv.latency_tracking = config.get_bool("latency-tracking");
   config.on_change("latency-tracking",
                    [&srv, &config](std::string_view) { srv.latency_tracking = config.get_bool("latency-tracking"); });

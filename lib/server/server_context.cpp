@@ -13,7 +13,7 @@ namespace shrike::server {
 
 void server_stats::reset() {
   for (auto* c : {&total_connections, &rejected_connections, &total_commands, &net_input_bytes, &net_output_bytes,
-                  &expired_keys, &keyspace_hits, &keyspace_misses, &error_replies, &unexpected_error_replies})
+                  &expired_keys, &evicted_keys, &keyspace_hits, &keyspace_misses, &error_replies, &unexpected_error_replies})
     c->reset();
 }
 

@@ -50,6 +50,7 @@ struct server_stats {
   util::striped_counter net_input_bytes;
   util::striped_counter net_output_bytes;
   util::striped_counter expired_keys;
+  util::striped_counter evicted_keys;
   util::striped_counter keyspace_hits;
   util::striped_counter keyspace_misses;
   util::striped_counter error_replies;
@@ -107,6 +108,14 @@ class server_context {
   std::atomic<std::int64_t> slowlog_max_len{128};
   std::atomic<std::int64_t> max_clients{10000};
   std::atomic<std::int64_t> idle_timeout_s{0};
+  // maxmemory (0: none), maxmemory-policy (commands/maxmemory.hpp's
+  // eviction_policy), maxmemory-samples; oom_state: the last check before a
+  // batch found memory over the limit with nothing left to evict (scripts'
+  // pre_command_oom_state).
+  std::atomic<std::int64_t> maxmemory{0};
+  std::atomic<int> maxmemory_policy{0};
+  std::atomic<std::int64_t> maxmemory_samples{5};
+  std::atomic<bool> oom_state{false};
   // tcp-keepalive: probes after this many idle seconds on new connections (0: off).
   std::atomic<std::int64_t> tcp_keepalive_s{300};
   // Request limits of clients (a master's link has none, as in Redis).

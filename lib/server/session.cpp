@@ -26,6 +26,7 @@
 #include "commands/blocking.hpp"
 #include "commands/command_table.hpp"
 #include "commands/helpers.hpp"
+#include "commands/maxmemory.hpp"
 #include "commands/persistence.hpp"
 #include "commands/propagation.hpp"
 #include "commands/pubsub.hpp"
@@ -257,6 +258,12 @@ asio::awaitable<void> session::run() {
         const std::size_t n = parse_available(slots);
         if (n == 0 && protocol_error_.empty()) break;
         clock_started_ = false;
+        // processCommand's performEvictions, once per batch.
+        out_of_memory_ = false;
+        if (kind_ == peer_kind::client && commands::maxmemory_set(srv_)) {
+          const bool memory_ok = co_await commands::enforce_maxmemory(srv_);
+          out_of_memory_ = !memory_ok;
+        }
         const auto batch_started = std::chrono::steady_clock::now();
         const std::size_t done = execute_ready(std::span<planned>(slots.data(), n));
         if (done < n) co_await execute(std::span<planned>(slots.data() + done, n - done));
@@ -550,6 +557,7 @@ asio::awaitable<void> session::execute(std::span<planned> batch) {
       client_->last_command.store(p.row->info->name.c_str(), std::memory_order_relaxed);
       writer_.set_protocol(client_->resp);
       if (p.error.empty()) acl::refuse(srv_, *client_, *p.row->info, p.req.argv, p.error);  // NOAUTH, NOPERM
+      if (p.error.empty() && kind_ == peer_kind::client) refused_for_memory(*p.row, p.error);
       if (p.error.empty() && kind_ == peer_kind::client) refused_by_disk_error(*p.row, p.error);
       if (p.error.empty() && kind_ == peer_kind::client) refused_by_replication(*p.row, p.error);
       if (p.error.empty()) refused_while_subscribed(*p.row, p.error);
@@ -667,6 +675,7 @@ void session::execute_one(planned& p) {
   client_->last_command.store(p.row ? p.row->info->name.c_str() : "NULL", std::memory_order_relaxed);
   writer_.set_protocol(client_->resp);
   if (p.row && p.error.empty()) acl::refuse(srv_, *client_, *p.row->info, p.req.argv, p.error);  // NOAUTH, NOPERM
+  if (p.row && p.error.empty() && kind_ == peer_kind::client) refused_for_memory(*p.row, p.error);
   if (p.row && p.error.empty() && kind_ == peer_kind::client) refused_by_disk_error(*p.row, p.error);
   if (p.row && p.error.empty() && kind_ == peer_kind::client) refused_by_replication(*p.row, p.error);
   if (p.row && p.error.empty()) refused_while_subscribed(*p.row, p.error);
@@ -789,6 +798,19 @@ void session::after_command(const planned& p, std::size_t errors_before, const r
   const std::uint64_t before = repl.offset();
   commands::propagate_command(srv_, client_->db, *p.row, p.req.argv, fx);
   if (repl.offset() != before) client_->repl_write_offset = repl.offset();
+}
+
+bool session::refused_for_memory(const command_row& row, std::string& error) const {
+  if (!out_of_memory_) return false;
+  const std::string& name = row.info->name;
+  bool grows = (row.info->flags & commands::flag_denyoom) != 0;
+  if (name == "exec")
+    for (const auto& q : client_->multi_queue) grows = grows || (q.row && (q.row->info->flags & commands::flag_denyoom));
+  // Queueing takes memory too; EXEC, DISCARD, QUIT and RESET end it.
+  if (client_->in_multi && name != "exec" && name != "discard" && name != "quit" && name != "reset") grows = true;
+  if (!grows) return false;
+  error = commands::oom_error;
+  return true;
 }
 
 bool session::refused_by_disk_error(const command_row& row, std::string& error) const {

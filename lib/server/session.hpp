@@ -93,6 +93,9 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   // master refuses writes while it has fewer than min-replicas-to-write
   // replicas that ACKed within min-replicas-max-lag.
   bool refused_by_replication(const commands::command_row& row, std::string& error) const;
+  // OOM: after the batch's maxmemory check failed, a command that may grow
+  // memory, an EXEC of such, or anything queued in MULTI.
+  bool refused_for_memory(const commands::command_row& row, std::string& error) const;
   // MISCONF: a write (an EXEC of writes) or PING while saves fail.
   bool refused_by_disk_error(const commands::command_row& row, std::string& error) const;
   // After a command ran: what replication must know of it.
@@ -111,6 +114,7 @@ class session : public std::enable_shared_from_this<session>, public commands::s
   std::size_t out_sent_ = 0;  // bytes of out_ that write_now() sent
   resp::reply_writer writer_{out_};
   bool close_ = false;
+  bool out_of_memory_ = false;  // the last maxmemory check could not get under the limit
   std::vector<int> key_positions_;  // scratch for the batch planner, reused
   // Keys that gained elements during a command (blocked clients to serve).
   std::vector<std::pair<std::size_t, std::string>> ready_keys_;

@@ -4,13 +4,10 @@
 #include <ctime>
 #include <string>
 
+#include "store/access_stamp.hpp"
 #include "store/expiry_policy.hpp"
 
 namespace shrike::store {
-
-namespace {
-std::uint32_t lru_now(std::int64_t now_ms) { return static_cast<std::uint32_t>(now_ms / 1000); }
-}  // namespace
 
 entry* database::lookup(std::string_view key, std::int64_t now_ms) {
   entry* e = table_.find(key);
@@ -24,7 +21,7 @@ entry* database::lookup(std::string_view key, std::int64_t now_ms) {
 
 entry* database::touch(std::string_view key, std::int64_t now_ms) {
   entry* e = lookup(key, now_ms);
-  if (e) e->lru = lru_now(now_ms);
+  if (e) e->lru = access_stamp::accessed(e->lru, now_ms);
   return e;
 }
 
@@ -41,7 +38,7 @@ entry* database::set_string(std::string_view key, std::string_view value, std::i
     if (!value.empty()) std::memmove(old->value_data(), value.data(), value.size());
     old->val_len = static_cast<std::uint32_t>(value.size());
     old->encoding = static_cast<std::uint8_t>(classify_string(value));
-    old->lru = lru_now(now_ms);
+    old->lru = access_stamp::accessed(old->lru, now_ms);  // (Redis's lookupKeyWrite; LFU data is kept)
     if (with_expire) old->expiry()->at_ms = ttl;
     return old;
   }
@@ -49,7 +46,7 @@ entry* database::set_string(std::string_view key, std::string_view value, std::i
   if (!value.empty()) std::memcpy(e->value_data(), value.data(), value.size());
   e->val_len = static_cast<std::uint32_t>(value.size());
   e->encoding = static_cast<std::uint8_t>(classify_string(value));
-  e->lru = lru_now(now_ms);
+  e->lru = old ? access_stamp::accessed(old->lru, now_ms) : access_stamp::fresh(now_ms);
   if (old) erase_entry(old);
   table_.insert(e);
   if (with_expire) {
@@ -62,7 +59,7 @@ entry* database::set_string(std::string_view key, std::string_view value, std::i
 entry* database::add_object(std::string_view key, value_type type, value_object* obj, std::int64_t now_ms) {
   entry* e = allocate_entry(key, type, sizeof(value_object*), false);
   e->set_object(obj);
-  e->lru = lru_now(now_ms);
+  e->lru = access_stamp::fresh(now_ms);
   table_.insert(e);
   return e;
 }
@@ -73,7 +70,7 @@ entry* database::add_inline(std::string_view key, value_type type, std::uint8_t 
   if (!bytes.empty()) std::memcpy(e->value_data(), bytes.data(), bytes.size());
   e->val_len = static_cast<std::uint32_t>(bytes.size());
   e->encoding = encoding;
-  e->lru = lru_now(now_ms);
+  e->lru = access_stamp::fresh(now_ms);
   table_.insert(e);
   return e;
 }

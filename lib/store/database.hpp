@@ -104,6 +104,12 @@ class database {
                             bool& more_left);
 
   entry* random_key(std::int64_t now_ms, std::mt19937_64& rng);
+  // A random key for eviction to consider, among all keys or only those with
+  // a TTL (the volatile-* policies); nullptr when there is none. No expiry.
+  entry* sample_key(bool with_ttl, std::mt19937_64& rng) const {
+    if (with_ttl) return expiring_.empty() ? nullptr : expiring_[rng() % expiring_.size()];
+    return table_.random_entry(rng);
+  }
 
   template <class Visit>
   std::uint64_t scan_step(std::uint64_t cursor, Visit&& visit) const {
