@@ -1,5 +1,4 @@
 // Persistence: SAVE, DUMP, RESTORE, and the startup load of the RDB file.
-#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +13,8 @@
 #include "commands/persistence.hpp"
 #include "persistence/rdb_file.hpp"
 #include "scripting/rdb_functions.hpp"
+#include "server/memory_report.hpp"
+#include "store/access_stamp.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
 
@@ -26,11 +27,6 @@ using store::value_type;
 
 bool lfu_policy(server::server_context& srv) {
   return srv.config().get_one("maxmemory-policy").value_or("").find("lfu") != std::string::npos;
-}
-
-std::uint64_t allocated_bytes() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
 }
 
 // SAVE: the whole keyspace (every shard gated) into dir/dbfilename through a
@@ -125,7 +121,10 @@ void cmd_restore(command_context& ctx) {
   const value_type type = v.type;
   entry* e = persistence::store_value(db, key, std::move(v), ctx.now_ms);
   if (ttl) e = db.set_expire(e, ttl);
-  if (idle >= 0 && !lfu_policy(ctx.srv)) {
+  // objectSetLRUOrLFU: FREQ under an LFU policy, IDLETIME otherwise.
+  if (lfu_policy(ctx.srv)) {
+    if (freq >= 0) e->lru = store::access_stamp::with_counter(freq, ctx.now_ms);
+  } else if (idle >= 0) {
     const std::int64_t at = ctx.now_ms / 1000 - idle;
     e->lru = static_cast<std::uint32_t>(at > 0 ? at : 0);
   }
@@ -157,6 +156,7 @@ persistence::rdb_save_options rdb_save_options_for(server::server_context& srv) 
   o.checksum = srv.config().get_bool("rdbchecksum");
   o.list_fill = static_cast<int>(srv.list_max_listpack_size.load());
   o.save_idle = srv.config().get_one("maxmemory-policy").value_or("").find("lru") != std::string::npos;
+  o.save_freq = lfu_policy(srv);
   o.functions = scripting::libraries_for_rdb(srv);
   return o;
 }
@@ -173,7 +173,7 @@ persistence::load_limits rdb_load_limits(server::server_context& srv) {
 }
 
 persistence::aux_fields rdb_aux_fields(std::int64_t now_ms) {
-  return persistence::standard_aux(now_ms / 1000, allocated_bytes());
+  return persistence::standard_aux(now_ms / 1000, server::allocated_bytes());
 }
 
 bool load_rdb_at_startup(server::server_context& srv) {

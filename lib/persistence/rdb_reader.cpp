@@ -11,6 +11,7 @@
 #include "persistence/encodings.hpp"
 #include "persistence/lzf.hpp"
 #include "persistence/rdb_format.hpp"
+#include "store/access_stamp.hpp"
 #include "store/hash_value.hpp"
 #include "store/list_value.hpp"
 #include "store/packed.hpp"
@@ -725,7 +726,7 @@ load_result read_rdb(rdb_input& in, const database_for& target, const load_optio
   res.version = version;
 
   std::size_t db = 0;
-  std::int64_t expire_at = -1, idle = -1;
+  std::int64_t expire_at = -1, idle = -1, freq = -1;
   for (;;) {
     const std::uint64_t record_at = in.offset();
     const int type = in.byte();
@@ -737,7 +738,7 @@ load_result read_rdb(rdb_input& in, const database_for& target, const load_optio
         expire_at = static_cast<std::int64_t>(r.le(8));
         continue;
       case rdb::opcode_freq:
-        in.byte();  // LFU counter: we keep none
+        freq = in.byte();
         continue;
       case rdb::opcode_idle:
         idle = static_cast<std::int64_t>(std::min<std::uint64_t>(r.length(), INT64_MAX));
@@ -801,13 +802,16 @@ load_result read_rdb(rdb_input& in, const database_for& target, const load_optio
         throw rdb_error("RDB has duplicated key '" + printable(key) + "' in DB " + std::to_string(db), record_at);
       store::entry* e = store_value(d, key, std::move(v), opts.now_ms);
       if (expire_at != -1) e = d.set_expire(e, expire_at);
-      if (idle >= 0) {
+      // objectSetLRUOrLFU: the FREQ under an LFU policy, the IDLE otherwise.
+      if (store::access_stamp::lfu_mode.load(std::memory_order_relaxed)) {
+        if (freq >= 0) e->lru = store::access_stamp::with_counter(freq, opts.now_ms);
+      } else if (idle >= 0) {
         const std::int64_t at = opts.now_ms / 1000 - idle;
         e->lru = static_cast<std::uint32_t>(at > 0 ? at : 0);
       }
       ++res.keys_loaded;
     }
-    expire_at = idle = -1;
+    expire_at = idle = freq = -1;
   }
   if (version >= 5) {
     const std::uint64_t expected = in.crc();

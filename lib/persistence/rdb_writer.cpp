@@ -10,6 +10,7 @@
 #include "persistence/encodings.hpp"
 #include "persistence/lzf.hpp"
 #include "persistence/rdb_format.hpp"
+#include "store/access_stamp.hpp"
 #include "store/hash_value.hpp"
 #include "store/list_value.hpp"
 #include "store/packed.hpp"
@@ -284,6 +285,10 @@ void rdb_writer::key(const entry& e, std::int64_t now_ms) {
     const std::int64_t idle = now_ms / 1000 - static_cast<std::int64_t>(e.lru);
     put_byte(rdb::opcode_idle);
     put_len(static_cast<std::uint64_t>(idle > 0 ? idle : 0));
+  }
+  if (opts_.save_freq) {
+    put_byte(rdb::opcode_freq);
+    put_byte(static_cast<std::uint8_t>(store::access_stamp::lfu_counter(e.lru, now_ms)));
   }
   put_byte(type_of(e));
   put_string(e.key());

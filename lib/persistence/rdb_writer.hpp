@@ -39,6 +39,7 @@ struct rdb_save_options {
   bool checksum = true;    // rdbchecksum: the trailer is 0 when off
   int list_fill = -2;      // list-max-listpack-size
   bool save_idle = false;  // an LRU maxmemory-policy: IDLE (seconds) before each key
+  bool save_freq = false;  // an LFU maxmemory-policy: FREQ (the access counter) before each key
   // Function libraries (their code), written after the AUX fields as
   // FUNCTION2 records (scripting/rdb_functions.hpp); null: none.
   std::shared_ptr<const std::vector<std::string>> functions = nullptr;

@@ -31,6 +31,11 @@ inline std::uint32_t lfu_counter(std::uint32_t stamp, std::int64_t now_ms) {
   return periods > counter ? 0 : counter - periods;
 }
 
+// An LFU stamp with this counter as of now (RESTORE FREQ, an RDB's FREQ).
+inline std::uint32_t with_counter(std::int64_t counter, std::int64_t now_ms) {
+  return (minutes(now_ms) << 8) | static_cast<std::uint32_t>(counter & 0xff);
+}
+
 // A key's stamp when it is created.
 inline std::uint32_t fresh(std::int64_t now_ms) {
   if (lfu_mode.load(std::memory_order_relaxed)) return (minutes(now_ms) << 8) | lfu_init_val;

@@ -312,3 +312,27 @@ def test_corrupt_file_stops_the_server(shrike_binary, workdir):
             assert path in out and "byte offset" in out, out
         finally:
             bad.stop()
+
+
+@pytest.mark.parametrize("first", ["redis", "shrike"])
+def test_lfu_counters_cross_the_rdb_file(shrike_binary, workdir, first):
+    # Under an LFU policy each key's counter is saved (FREQ) and loaded back.
+    lfu = ["--maxmemory-policy", "allkeys-lfu"]
+    argv = {"redis": [REDIS_SERVER] + lfu, "shrike": shrike_argv(shrike_binary) + lfu}
+    src = Proc(argv[first], workdir)
+    try:
+        c = src.client()
+        for i, freq in enumerate([0, 7, 100, 255]):
+            c.set(f"k{i}", "v")
+            c.restore(f"r{i}", 0, c.dump(f"k{i}"), frequency=freq)
+        counters = {k: c.object("freq", k) for k in [f"r{i}" for i in range(4)]}
+        assert list(counters.values()) == [0, 7, 100, 255]
+        assert c.save()
+    finally:
+        src.stop()
+    dst = Proc(argv["shrike" if first == "redis" else "redis"], workdir)
+    try:
+        c = dst.client()
+        assert {k: c.object("freq", k) for k in counters} == counters
+    finally:
+        dst.stop()
