@@ -1,5 +1,9 @@
 #include "commands/maxmemory.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -112,30 +116,31 @@ std::optional<eviction_policy> parse_eviction_policy(std::string_view name) {
   return std::nullopt;
 }
 
-asio::awaitable<bool> enforce_maxmemory(server::server_context& srv) {
+namespace {
+
+enum class pass_result { ok, running, fail };
+
+// One bounded round of performEvictions: ok when memory is within the limit
+// (or eviction is not for now), fail when it is over with nothing left to
+// evict, running when the time budget ran out first.
+asio::awaitable<pass_result> eviction_pass(server::server_context& srv) {
   const std::int64_t limit = srv.maxmemory.load(std::memory_order_relaxed);
   // isSafeToPerformEvictions: a replica leaves it to its master
   // (replica-ignore-maxmemory), paused clients keep the dataset still.
-  if (limit <= 0 || srv.repl().is_replica() || srv.pause().holds(true, util::now_ms())) co_return true;
-  std::int64_t used = used_memory();
-  if (used <= limit) {
-    srv.oom_state.store(false, std::memory_order_relaxed);
-    co_return true;
-  }
+  if (limit <= 0 || srv.repl().is_replica() || srv.pause().holds(true, util::now_ms())) co_return pass_result::ok;
+  const std::int64_t used = used_memory();
+  if (used <= limit) co_return pass_result::ok;
   const auto policy = static_cast<eviction_policy>(srv.maxmemory_policy.load(std::memory_order_relaxed));
-  if (policy == eviction_policy::noeviction) {
-    srv.oom_state.store(true, std::memory_order_relaxed);
-    co_return false;
-  }
+  if (policy == eviction_policy::noeviction) co_return pass_result::fail;
   const std::size_t samples =
       static_cast<std::size_t>(std::max<std::int64_t>(1, srv.maxmemory_samples.load(std::memory_order_relaxed)));
   auto& shards = srv.shards();
-  // Bounded work per check (Redis: maxmemory-eviction-tenacity's time
-  // limit); the next batch's check carries on.
+  // Redis's budget at the default maxmemory-eviction-tenacity.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(500);
   static std::atomic<std::size_t> next_shard{0};
   std::size_t idle_shards = 0;
-  std::int64_t to_free = used - limit, freed = 0;
+  const std::int64_t to_free = used - limit;
+  std::int64_t freed = 0;
   while (freed < to_free) {
     const std::size_t s = next_shard.fetch_add(1, std::memory_order_relaxed) % shards.size();
     bool evicted = false;
@@ -151,15 +156,36 @@ asio::awaitable<bool> enforce_maxmemory(server::server_context& srv) {
     };
     co_await shards.at(s).run(run);
     idle_shards = evicted ? 0 : idle_shards + 1;
-    if (idle_shards >= shards.size()) {  // nothing left to evict anywhere
-      const bool ok = used_memory() <= limit;
-      srv.oom_state.store(!ok, std::memory_order_relaxed);
-      co_return ok;
-    }
-    if (std::chrono::steady_clock::now() > deadline) break;
+    if (idle_shards >= shards.size())  // nothing left to evict anywhere
+      co_return used_memory() <= limit ? pass_result::ok : pass_result::fail;
+    if (std::chrono::steady_clock::now() > deadline) co_return pass_result::running;
   }
-  srv.oom_state.store(false, std::memory_order_relaxed);
-  co_return true;
+  co_return pass_result::ok;
+}
+
+// startEvictionTimeProc: when a pass runs out of time, the eviction goes on
+// in the main context, a pass per turn, until memory is within the limit or
+// nothing is left to evict, whether or not clients send commands.
+asio::awaitable<void> background_eviction(server::server_context& srv) {
+  for (;;) {
+    const pass_result r = co_await eviction_pass(srv);
+    if (r != pass_result::running) break;
+    co_await asio::post(srv.io(), asio::use_awaitable);  // let the rest of the context run
+  }
+}
+
+void continue_in_background(server::server_context& srv) {
+  if (srv.eviction_running.exchange(true)) return;
+  asio::co_spawn(srv.io(), background_eviction(srv), [&srv](std::exception_ptr) { srv.eviction_running = false; });
+}
+
+}  // namespace
+
+asio::awaitable<bool> enforce_maxmemory(server::server_context& srv) {
+  const pass_result r = co_await eviction_pass(srv);
+  if (r == pass_result::running) continue_in_background(srv);
+  srv.oom_state.store(r == pass_result::fail, std::memory_order_relaxed);
+  co_return r != pass_result::fail;
 }
 
 }  // namespace shrike::commands

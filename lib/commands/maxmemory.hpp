@@ -38,9 +38,9 @@ inline bool maxmemory_set(server::server_context& srv) {
 
 // performEvictions: true when memory is within maxmemory or eviction is not
 // possible now (a replica ignoring maxmemory, paused clients) or still going
-// on (it stops after a bounded time); false when memory is over the limit and
-// nothing (more) may be evicted: the caller refuses commands that use memory.
-// Also sets srv.oom_state.
+// on (a pass stops after 500 us and the rest goes on in the background);
+// false when memory is over the limit and nothing (more) may be evicted: the
+// caller refuses commands that use memory. Also sets srv.oom_state.
 boost::asio::awaitable<bool> enforce_maxmemory(server::server_context& srv);
 
 }  // namespace shrike::commands

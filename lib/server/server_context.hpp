@@ -116,6 +116,7 @@ class server_context {
   std::atomic<int> maxmemory_policy{0};
   std::atomic<std::int64_t> maxmemory_samples{5};
   std::atomic<bool> oom_state{false};
+  std::atomic<bool> eviction_running{false};  // a background eviction goes on (commands/maxmemory.cpp)
   // tcp-keepalive: probes after this many idle seconds on new connections (0: off).
   std::atomic<std::int64_t> tcp_keepalive_s{300};
   // Request limits of clients (a master's link has none, as in Redis).
