@@ -108,16 +108,6 @@ std::int64_t evict(server::server_context& srv, store::shard& shard, const victi
 
 std::int64_t used_memory() { return static_cast<std::int64_t>(server::allocated_bytes()); }
 
-}  // namespace
-
-std::optional<eviction_policy> parse_eviction_policy(std::string_view name) {
-  for (auto [n, p] : policy_names)
-    if (n == name) return p;
-  return std::nullopt;
-}
-
-namespace {
-
 enum class pass_result { ok, running, fail };
 
 // One bounded round of performEvictions: ok when memory is within the limit
@@ -180,6 +170,12 @@ void continue_in_background(server::server_context& srv) {
 }
 
 }  // namespace
+
+std::optional<eviction_policy> parse_eviction_policy(std::string_view name) {
+  for (auto [n, p] : policy_names)
+    if (n == name) return p;
+  return std::nullopt;
+}
 
 asio::awaitable<bool> enforce_maxmemory(server::server_context& srv) {
   const pass_result r = co_await eviction_pass(srv);

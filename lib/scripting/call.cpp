@@ -91,13 +91,13 @@ call_status call_command(scripting_state& st, run_context& run, std::span<const 
     return refuse("Write commands are not allowed from read-only scripts.");
   if ((flags & commands::flag_write) && replica && repl.read_only.load() && !st.wrote())
     return refuse("-READONLY You can't write against a read only replica.");
-  // The script's first write, as Redis checks it: not while saves fail, not
-  // on a master short of min-replicas-to-write.
   // scriptVerifyOOM: a command that grows memory, before the script wrote,
   // while the check before it found memory over the limit.
-  if ((flags & commands::flag_denyoom) && !run.allow_oom && !st.wrote() && !run.from_master && commands::maxmemory_set(srv) &&
-      srv.oom_state.load(std::memory_order_relaxed))
+  if ((flags & commands::flag_denyoom) && !run.allow_oom && !st.wrote() && !run.from_master &&
+      commands::maxmemory_set(srv) && srv.oom_state.load(std::memory_order_relaxed))
     return refuse(std::string(commands::oom_error));
+  // The script's first write, as Redis checks it: not while saves fail, not
+  // on a master short of min-replicas-to-write.
   if ((flags & commands::flag_write) && !st.wrote()) {
     if (srv.writes_denied_by_disk_error()) return refuse(std::string(commands::misconf_error));
     const int wanted = repl.min_replicas_to_write.load(std::memory_order_relaxed);

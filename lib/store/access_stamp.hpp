@@ -23,7 +23,9 @@ inline std::uint32_t minutes(std::int64_t now_ms) { return static_cast<std::uint
 
 // LFUDecrAndReturn: the counter after the decay its idle minutes call for.
 inline std::uint32_t lfu_counter(std::uint32_t stamp, std::int64_t now_ms) {
-  const std::uint32_t then = stamp >> 8, now = minutes(now_ms);
+  // (a stamp written under an LRU policy has more than 24 bits: as Redis's
+  // 24-bit field would, keep 16 bits of "minutes")
+  const std::uint32_t then = (stamp >> 8) & 0xffffU, now = minutes(now_ms);
   std::uint32_t counter = stamp & 0xffU;
   const std::uint32_t elapsed = now >= then ? now - then : 65535 - then + now;
   const std::int64_t decay = lfu_decay_time.load(std::memory_order_relaxed);
