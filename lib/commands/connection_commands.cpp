@@ -275,6 +275,7 @@ void cmd_client_list(command_context& ctx) {
   }
   std::string text;
   for (auto& c : ctx.srv.clients()) {
+    if (c->kill_requested.load()) continue;
     if (!ids.empty() && std::find(ids.begin(), ids.end(), c->id) == ids.end()) continue;
     if (!type.empty() && client_type(*c) != type) continue;
     text += client_line(*c, ctx.now_ms);
@@ -333,6 +334,7 @@ void cmd_client_kill(command_context& ctx) {
   }
   std::int64_t killed = 0;
   for (auto& c : ctx.srv.clients()) {
+    if (c->kill_requested.load()) continue;
     if (!addr.empty() && c->addr != addr) continue;
     if (!laddr.empty() && c->laddr != laddr) continue;
     if (id && c->id != static_cast<std::uint64_t>(id)) continue;
@@ -347,6 +349,7 @@ void cmd_client_kill(command_context& ctx) {
       ++killed;
       continue;
     }
+    c->kill_requested = true;
     if (c->kill) c->kill();
     ++killed;
   }

@@ -103,6 +103,9 @@ struct client_state {
   std::atomic<std::size_t> db_shown{0};
   std::atomic<std::size_t> query_buffer{0};
   std::atomic<std::size_t> output_buffer{0};
+  // CLIENT KILL asked the session to close: the client is gone for CLIENT
+  // LIST and KILL at once (Redis frees it in the command) while its session
+  // closes on its own thread.
   std::atomic<bool> kill_requested{false};
   // Set while the client waits in a blocking command (CLIENT UNBLOCK, the 'b'
   // flag of CLIENT LIST); under info_mutex.
